@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# run-fuzz.sh FUZZER SEED_DIR SECONDS
+# libFuzzer build: fuzz for SECONDS, new inputs go to a temporary directory
+# (the seed corpus in the tree is never written). Replay build (SECONDS 0):
+# run every seed once.
+set -eu
+exe=$1 seeds=$2 secs=$3
+if [ "$secs" = 0 ]; then
+	exec "$exe" "$seeds"
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$exe" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+	-artifact_prefix="${FUZZ_ARTIFACTS:-$work}/" "$work" "$seeds"
