@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* Local APIC (MMIO at CPL3), its timer, and waiting for interrupts. */
+#include "rt.h"
+#include "internal.h"
+
+#define LAPIC_ID	 0x020
+#define LAPIC_SVR	 0x0f0
+#define LAPIC_LVT_TIMER	 0x320
+#define LAPIC_LVT_LINT0	 0x350
+#define LAPIC_LVT_LINT1	 0x360
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CUR	 0x390
+#define LAPIC_TIMER_DIV	 0x3e0
+#define LVT_MASKED	 (1u << 16)
+#define LVT_PERIODIC	 (1u << 17)
+
+static rt_irq_fn handlers[256];
+static uint64_t seen[256];
+static uint64_t tsc_hz;
+
+uint32_t rt_lapic_read(uint32_t reg)
+{
+	return mmio_read32(RT_LAPIC_BASE + reg);
+}
+
+void rt_lapic_write(uint32_t reg, uint32_t v)
+{
+	mmio_write32(RT_LAPIC_BASE + reg, v);
+}
+
+uint32_t rt_lapic_id(void)
+{
+	return rt_lapic_read(LAPIC_ID) >> 24;
+}
+
+void rt_lapic_enable(void)
+{
+	rt_lapic_write(LAPIC_SVR, 0x100 | RT_VEC_SPURIOUS);
+	rt_lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | RT_VEC_TIMER);
+}
+
+void rt_timer_oneshot(uint32_t ticks)
+{
+	rt_lapic_write(LAPIC_TIMER_DIV, 0xb); /* divide by 1 */
+	rt_lapic_write(LAPIC_LVT_TIMER, RT_VEC_TIMER);
+	rt_lapic_write(LAPIC_TIMER_INIT, ticks);
+}
+
+void rt_timer_periodic(uint32_t ticks)
+{
+	rt_lapic_write(LAPIC_TIMER_DIV, 0xb);
+	rt_lapic_write(LAPIC_LVT_TIMER, LVT_PERIODIC | RT_VEC_TIMER);
+	rt_lapic_write(LAPIC_TIMER_INIT, ticks);
+}
+
+void rt_timer_stop(void)
+{
+	rt_lapic_write(LAPIC_LVT_TIMER, LVT_MASKED | RT_VEC_TIMER);
+	rt_lapic_write(LAPIC_TIMER_INIT, 0);
+}
+
+void rt_sti(void)
+{
+	rt_svc0(RT_SVC_STI);
+}
+
+void rt_cli(void)
+{
+	rt_svc0(RT_SVC_CLI);
+}
+
+void rt_wait_ne(const volatile uint64_t *p, uint64_t v)
+{
+	while (*p == v)
+		rt_svc2(RT_SVC_HALT_IF_EQ, (uint64_t)p, v);
+}
+
+void rt_irq_register(unsigned int vector, rt_irq_fn fn)
+{
+	if (vector < 256) {
+		seen[vector] = rt_irq_count[vector];
+		handlers[vector] = fn;
+	}
+}
+
+int rt_irq_poll(void)
+{
+	unsigned int v;
+	int ran = 0;
+
+	for (v = RT_VEC_FIRST_IRQ; v < 256; v++) {
+		uint64_t c = rt_irq_count[v];
+
+		if (c != seen[v]) {
+			seen[v] = c;
+			if (handlers[v]) {
+				handlers[v](v, c);
+				ran++;
+			}
+		}
+	}
+	return ran;
+}
+
+int rt_irq_wait(void)
+{
+	uint64_t t = rt_irq_total;
+	int ran = rt_irq_poll();
+
+	if (ran)
+		return ran;
+	rt_wait_ne(&rt_irq_total, t);
+	return rt_irq_poll();
+}
+
+void rt_sleep_us(uint64_t us)
+{
+	while (us) {
+		uint64_t chunk = us > 4000000 ? 4000000 : us; /* 32-bit count at 1 GHz */
+		uint64_t c = rt_irq_count[RT_VEC_TIMER];
+
+		rt_timer_oneshot((uint32_t)(chunk * (RT_LAPIC_HZ / 1000000)));
+		rt_wait_ne(&rt_irq_count[RT_VEC_TIMER], c);
+		us -= chunk;
+	}
+}
+
+uint64_t rt_tsc_hz(void)
+{
+	uint64_t c, t0, t1;
+
+	if (tsc_hz)
+		return tsc_hz;
+	c = rt_irq_count[RT_VEC_TIMER];
+	rt_timer_oneshot((uint32_t)(RT_LAPIC_HZ / 100));
+	t0 = rdtsc();
+	while (rt_irq_count[RT_VEC_TIMER] == c)
+		cpu_relax();
+	t1 = rdtsc();
+	tsc_hz = (t1 - t0) * 100;
+	return tsc_hz;
+}
