@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The serial console on the broker's terminal. The broker owns the terminal
+ * and relays bytes through pipes: the serial device never holds a tty fd, so
+ * even a compromised device cannot use terminal ioctls (TIOCSTI injection,
+ * termios changes) and the broker can always restore the terminal. The
+ * relay copies bytes only; it never interprets guest output.
+ */
+#ifndef CELLVM_CONSOLE_H
+#define CELLVM_CONSOLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct console {
+	int guest_out; /* read end: bytes the guest sent */
+	int guest_in;  /* write end: bytes for the guest */
+	bool raw;      /* the terminal was put in raw mode */
+	bool escape;   /* saw Ctrl-A */
+	bool stdin_open;
+};
+
+/* Create the pipes; *dev_out / *dev_in are the ends for the device. */
+int console__open(struct console *c, int *dev_out, int *dev_in, char *err, size_t n);
+/* Relay guest output to stdout. Returns false at EOF. */
+bool console__from_guest(struct console *c);
+/* Relay stdin to the guest. Returns true if the user asked to quit (Ctrl-A x). */
+bool console__from_user(struct console *c);
+void console__close(struct console *c);
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "vmplan.h"
+
+#define MEM_MIN (16ULL << 20)
+#define MEM_MAX (1ULL << 40)
+
+void options__usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cellvm run [options]\n"
+		"  --kernel FILE     PVH ELF, vmlinux or bzImage (default: built-in demo guest)\n"
+		"  --initrd FILE     initial ramdisk\n"
+		"  --cmdline STR     kernel command line\n"
+		"  --memory SIZE     guest RAM, e.g. 256M, 2G (default 256M; 16M..1T)\n"
+		"  --cpus N          vCPUs (default 1)\n"
+		"  --serial MODE     stdio (default), file:PATH or none\n"
+		"  -v, --verbose     more diagnostics (repeat for debug)\n"
+		"  -h, --help        this text\n"
+		"On a terminal, Ctrl-A x ends the VM and Ctrl-A Ctrl-A sends Ctrl-A.\n"
+		"Exit status: the guest's debug-exit status; 0 when it powers off or\n"
+		"is stopped; 125 when cellvm fails; 126 when the guest crashes.\n");
+}
+
+int options__parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	unsigned shift = 0;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end)
+		return -1;
+	if (shift && v > (~0ULL >> shift))
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_serial(const char *s, struct run_opts *o)
+{
+	if (!strcmp(s, "stdio")) {
+		o->serial = SERIAL_STDIO;
+	} else if (!strcmp(s, "none")) {
+		o->serial = SERIAL_NONE;
+	} else if (!strncmp(s, "file:", 5) && s[5]) {
+		o->serial = SERIAL_FILE;
+		o->serial_path = s + 5;
+	} else {
+		log__err("--serial %s: expected stdio, file:PATH or none", s);
+		return -1;
+	}
+	return 0;
+}
+
+int options__parse(int argc, char **argv, struct run_opts *o)
+{
+	static const struct option longopts[] = {
+		{"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'i'},
+		{"cmdline", required_argument, NULL, 'c'}, {"memory", required_argument, NULL, 'm'},
+		{"cpus", required_argument, NULL, 'n'},	  {"serial", required_argument, NULL, 's'},
+		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof(*o));
+	o->mem_size = 256ULL << 20;
+	o->ncpus = 1;
+	o->serial = SERIAL_STDIO;
+	o->cmdline = "";
+
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, ":hv", longopts, NULL)) != -1) {
+		char *end;
+		unsigned long n;
+		switch (c) {
+		case 'k': o->kernel = optarg; break;
+		case 'i': o->initrd = optarg; break;
+		case 'c': o->cmdline = optarg; break;
+		case 'm':
+			if (options__parse_size(optarg, &o->mem_size) < 0 || o->mem_size < MEM_MIN ||
+			    o->mem_size > MEM_MAX || (o->mem_size & ((1ULL << 20) - 1))) {
+				log__err("--memory %s: expected a whole number of MiB from 16M to 1T",
+					 optarg);
+				return -1;
+			}
+			break;
+		case 'n':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || n < 1 || n > VM_MAX_CPUS) {
+				log__err("--cpus %s: expected 1..%d", optarg, VM_MAX_CPUS);
+				return -1;
+			}
+			o->ncpus = (unsigned)n;
+			break;
+		case 's':
+			if (parse_serial(optarg, o) < 0)
+				return -1;
+			break;
+		case 'v': o->verbose++; break;
+		case 'h': options__usage(stdout); return 1;
+		case ':':
+			log__err("%s needs an argument", argv[optind - 1]);
+			return -1;
+		default:
+			log__err("unknown option %s (see cellvm run --help)", argv[optind - 1]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		log__err("unexpected argument '%s' (see cellvm run --help)", argv[optind]);
+		return -1;
+	}
+	if (strlen(o->cmdline) >= VM_CMDLINE_MAX) {
+		log__err("--cmdline: longer than %d bytes", VM_CMDLINE_MAX - 1);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* `cellvm run` options. */
+#ifndef CELLVM_OPTIONS_H
+#define CELLVM_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+
+struct run_opts {
+	const char *kernel; /* NULL: the built-in demo guest */
+	const char *initrd;
+	const char *cmdline;
+	uint64_t mem_size;
+	unsigned ncpus;
+	enum serial_kind serial;
+	const char *serial_path;
+	int verbose;
+};
+
+/* Parse argv after "run". Returns 0, 1 for --help (printed), -1 on error (printed). */
+int options__parse(int argc, char **argv, struct run_opts *o);
+/* "512M", "2G", "1048576": bytes, or -1 on a malformed or overflowing size. */
+int options__parse_size(const char *s, uint64_t *out);
+void options__usage(FILE *f);
+
+#endif

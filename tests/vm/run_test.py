@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Integration tests: boot guest payloads under cellvm and check what they
+print on the serial console and how cellvm exits.
+
+usage: run_test.py CASE CELLVM [PAYLOAD]
+Exit 77 (meson's "skipped") only when /dev/kvm is absent.
+"""
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+def run(args, timeout=60, **kw):
+    p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=timeout, **kw)
+    out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+    print(f"$ {' '.join(args)}\n--- rc {p.returncode}\n--- stdout\n{out}--- stderr\n{err}")
+    return p.returncode, out, err
+
+
+def expect(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def case_selftest(cellvm, payload):
+    rc, out, _ = run([cellvm, "run", "--kernel", payload, "--serial", "stdio"])
+    expect("selftest: PASS" in out, "no PASS line")
+    expect(rc == 0, f"exit status {rc}, expected 0")
+
+
+def case_exit_status(cellvm, payload):
+    rc, out, _ = run([cellvm, "run", "--kernel", payload, "--cmdline", "exit=7"])
+    expect("selftest: PASS" in out, "no PASS line")
+    expect(rc == 7, f"exit status {rc}, expected the guest's 7")
+
+
+def case_cmdline_memory(cellvm, payload):
+    rc, out, _ = run([cellvm, "run", "--kernel", payload, "--memory", "64M",
+                      "--cmdline", "hello=world  spaces"])
+    expect(rc == 0, f"exit status {rc}")
+    expect("hello=world  spaces" in out, "the command line did not reach the guest")
+
+
+def case_smp(cellvm, payload):
+    rc, out, _ = run([cellvm, "run", "--kernel", payload, "--cpus", "2"])
+    expect("smp: 2 cpus online" in out, "the second vCPU did not report")
+    expect(rc == 0, f"exit status {rc}")
+
+
+def case_serial_file(cellvm, payload):
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "console.log")
+        rc, out, _ = run([cellvm, "run", "--kernel", payload, "--serial", "file:" + path])
+        expect(rc == 0, f"exit status {rc}")
+        expect(out == "", "console output went to stdout instead of the file")
+        text = open(path, errors="replace").read()
+        expect("selftest: PASS" in text, "console file lacks the PASS line")
+
+
+def case_serial_none(cellvm, payload):
+    rc, out, _ = run([cellvm, "run", "--kernel", payload, "--serial", "none"])
+    expect(rc == 0 and out == "", f"rc {rc}, stdout {out!r}")
+
+
+def case_boot_timer(cellvm, payload):
+    rc, _, err = run([cellvm, "run", "-v", "--kernel", payload])
+    expect(rc == 0, f"exit status {rc}")
+    expect("boot-timer: guest started" in err and "ms after cellvm" in err,
+           "no boot-timer report")
+
+
+def case_demo(cellvm, payload):
+    """The default guest: banner, heartbeat, and a clean stop on SIGTERM."""
+    args = [cellvm, "run"] + ([] if payload is None else ["--kernel", payload])
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    out = b""
+    deadline = time.monotonic() + 30
+    os.set_blocking(p.stdout.fileno(), False)
+    while time.monotonic() < deadline and b"alive 1" not in out:
+        time.sleep(0.05)
+        chunk = p.stdout.read()
+        if chunk:
+            out += chunk
+        if p.poll() is not None:
+            break
+    p.send_signal(signal.SIGTERM)
+    try:
+        rest, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail("cellvm did not stop on SIGTERM")
+    out += rest or b""
+    text = out.decode(errors="replace")
+    print(text, err.decode(errors="replace"))
+    expect("cellvm demo guest" in text, "no banner")
+    expect("alive 1" in text, "no heartbeat")
+    expect(p.returncode == 0, f"exit status {p.returncode} after SIGTERM, expected 0")
+
+
+def case_errors(cellvm, _payload):
+    with tempfile.TemporaryDirectory() as d:
+        trunc = os.path.join(d, "trunc.elf")
+        open(trunc, "wb").write(b"\x7fELF\x02\x01\x01" + b"\0" * 20)
+        empty = os.path.join(d, "empty")
+        open(empty, "wb").close()
+        cases = [
+            (["--kernel", os.path.join(d, "missing")], "No such file"),
+            (["--kernel", empty], "empty file"),
+            (["--kernel", d], "not a regular file"),
+            (["--kernel", trunc], "kernel"),
+            (["--memory", "12Q"], "--memory"),
+            (["--memory", "8M"], "--memory"),
+            (["--memory", "99999999999999999999G"], "--memory"),
+            (["--cpus", "0"], "--cpus"),
+            (["--cpus", "1000"], "--cpus"),
+            (["--serial", "tcp:1"], "--serial"),
+            (["--bogus"], "unknown option"),
+        ]
+        for extra, needle in cases:
+            rc, _, err = run([cellvm, "run"] + extra)
+            expect(rc == 125, f"{extra}: exit status {rc}, expected 125")
+            expect(needle in err, f"{extra}: message lacks {needle!r}")
+            expect(len(err.strip().splitlines()) == 1, f"{extra}: expected one line")
+
+
+def main():
+    case, cellvm = sys.argv[1], sys.argv[2]
+    payload = sys.argv[3] if len(sys.argv) > 3 else None
+    if not os.path.exists("/dev/kvm") and case != "errors":
+        print("SKIP: /dev/kvm is absent on this host")
+        sys.exit(SKIP)
+    globals()["case_" + case](cellvm, payload)
+    print("PASS")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* The vcpu-worker's side of the control socket to the broker. */
+#ifndef CELLVM_CONTROL_H
+#define CELLVM_CONTROL_H
+
+#include <stdint.h>
+
+#include "vmplan.h"
+
+/* Send one event (thread-safe: one SEQPACKET datagram each); 0 or -1. */
+int control__event(enum vm_event_type type, unsigned cpu, uint64_t value, const char *text);
+/* eventfd the main thread polls; written as each vCPU thread ends. */
+extern int control__done_efd;
+/* Called by each vCPU thread as it leaves its loop. */
+void control__vcpu_done(void);
+
+#endif
