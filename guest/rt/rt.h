@@ -108,7 +108,7 @@ void rt_timer_periodic(uint32_t ticks);
 void rt_timer_stop(void);
 /* Sleeps us microseconds on the LAPIC timer (hlt, not spinning). */
 void rt_sleep_us(uint64_t us);
-/* TSC frequency measured against the LAPIC timer over 10 ms (cached). */
+/* TSC frequency measured against the LAPIC timer over 10 ms (cached); 0 if the timer never fires. */
 uint64_t rt_tsc_hz(void);
 
 /* ---- misc ---------------------------------------------------------------- */
