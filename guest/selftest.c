@@ -14,15 +14,15 @@
 
 static int failed;
 
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
-			rt_printf("selftest: FAIL ");                                      \
-			rt_printf(__VA_ARGS__);                                            \
-			rt_printf("\n");                                                   \
-			failed = 1;                                                        \
-			return;                                                            \
-		}                                                                          \
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			rt_printf("selftest: FAIL ");                                              \
+			rt_printf(__VA_ARGS__);                                                    \
+			rt_printf("\n");                                                           \
+			failed = 1;                                                                \
+			return;                                                                    \
+		}                                                                                  \
 	} while (0)
 
 static void check_memmap(void)
@@ -49,7 +49,8 @@ static void check_memmap(void)
 		for (j = 0; j < i; j++) {
 			if (m[j].type != RT_MEM_RAM)
 				continue;
-			CHECK(m[i].addr >= m[j].addr + m[j].size || m[j].addr >= m[i].addr + m[i].size,
+			CHECK(m[i].addr >= m[j].addr + m[j].size ||
+				  m[j].addr >= m[i].addr + m[i].size,
 			      "memmap: RAM entries %u and %u overlap", j, i);
 		}
 	}
@@ -117,14 +118,15 @@ static void check_cmdline(void)
 	CHECK((v = rt_cmdline_get("c")) && !strcmp(v, "x=y"), "cmdline: c=x=y");
 	CHECK((v = rt_cmdline_get("d")) && !strcmp(v, ""), "cmdline: empty d=");
 	CHECK((v = rt_cmdline_get("f")) && !strcmp(v, ""), "cmdline: tab separator");
-	CHECK(!rt_cmdline_get("x") && !rt_cmdline_get("y") && !rt_cmdline_get(""), "cmdline: absent");
+	CHECK(!rt_cmdline_get("x") && !rt_cmdline_get("y") && !rt_cmdline_get(""),
+	      "cmdline: absent");
 	CHECK(rt_cmdline_u64("e", 7) == 2 && rt_cmdline_u64("c", 7) == 7 &&
-		      rt_cmdline_u64("b", 7) == 7 && rt_cmdline_u64("zz", 7) == 7,
+		  rt_cmdline_u64("b", 7) == 7 && rt_cmdline_u64("zz", 7) == 7,
 	      "cmdline: numbers");
 	rt_cmdline_parse("n=0x10 m=18446744073709551615 o=18446744073709551616 p=0x q=12a");
 	CHECK(rt_cmdline_u64("n", 0) == 16 && rt_cmdline_u64("m", 0) == UINT64_MAX &&
-		      rt_cmdline_u64("o", 5) == 5 && rt_cmdline_u64("p", 5) == 5 &&
-		      rt_cmdline_u64("q", 5) == 5,
+		  rt_cmdline_u64("o", 5) == 5 && rt_cmdline_u64("p", 5) == 5 &&
+		  rt_cmdline_u64("q", 5) == 5,
 	      "cmdline: number edge cases");
 	rt_cmdline_parse("");
 	CHECK(!rt_cmdline_get("n"), "cmdline: empty line");
