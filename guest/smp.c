@@ -13,9 +13,9 @@ int main(void)
 	unsigned int expected = rt_smp_expected();
 	uint64_t timeout_us = rt_cmdline_u64("timeout_ms", 5000) * 1000;
 	uint64_t hz = rt_tsc_hz(), t0;
-	int mp = rt_smp_mp_cpus();
 
-	rt_printf("smp: expecting %u cpus (%s)\n", expected, mp > 0 ? "MP table" : "cmdline/default");
+	rt_printf("smp: expecting %u cpus (cpus= %lu, MP table %d, MADT %d)\n", expected,
+		  rt_cmdline_u64("cpus", 0), rt_smp_mp_cpus(), rt_smp_madt_cpus());
 	rt_printf("cpu 0 online (apic id %u)\n", rt_lapic_id());
 	if (expected > 1 && rt_smp_start(ap_main)) {
 		rt_printf("smp: FAIL trampoline page 0x%x is not RAM\n", RT_TRAMPOLINE_PA);

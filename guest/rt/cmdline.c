@@ -4,7 +4,7 @@
 #include "internal.h"
 
 #define MAX_WORDS 64
-#define BUF_MAX 4096
+#define BUF_MAX	  4096
 
 static char words[BUF_MAX];
 static const char *keys[MAX_WORDS], *vals[MAX_WORDS];

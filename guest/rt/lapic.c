@@ -134,8 +134,11 @@ uint64_t rt_tsc_hz(void)
 	c = rt_irq_count[RT_VEC_TIMER];
 	rt_timer_oneshot((uint32_t)(RT_LAPIC_HZ / 100));
 	t0 = rdtsc();
-	while (rt_irq_count[RT_VEC_TIMER] == c)
+	while (rt_irq_count[RT_VEC_TIMER] == c) {
 		cpu_relax();
+		if (rdtsc() - t0 > (1ULL << 36))
+			return 0; /* no timer interrupt (tens of seconds) */
+	}
 	t1 = rdtsc();
 	tsc_hz = (t1 - t0) * 100;
 	return tsc_hz;

@@ -56,7 +56,7 @@ struct rt_memmap_entry {
 	uint32_t type; /* 1 = RAM, 2 = reserved, 3 = ACPI, 4 = NVS, 5 = unusable */
 	uint32_t reserved;
 };
-#define RT_MEM_RAM 1
+#define RT_MEM_RAM    1
 #define RT_MEMMAP_MAX 128
 /* The PVH memory map (copied at start-up, at most RT_MEMMAP_MAX entries). */
 const struct rt_memmap_entry *rt_memmap(unsigned int *count);
@@ -68,6 +68,8 @@ uint64_t rt_image_end(void);
 /* Physical address of hvm_start_info and its version (0 when not PVH-booted). */
 uint64_t rt_start_info(void);
 uint32_t rt_start_info_version(void);
+/* ACPI RSDP address from start_info (0 if none). */
+uint64_t rt_start_info_rsdp(void);
 
 /* ---- interrupts --------------------------------------------------------- */
 
@@ -108,7 +110,8 @@ void rt_timer_periodic(uint32_t ticks);
 void rt_timer_stop(void);
 /* Sleeps us microseconds on the LAPIC timer (hlt, not spinning). */
 void rt_sleep_us(uint64_t us);
-/* TSC frequency measured against the LAPIC timer over 10 ms (cached). */
+/* TSC frequency measured against the LAPIC timer over 10 ms (cached); 0 if the timer never fires.
+ */
 uint64_t rt_tsc_hz(void);
 
 /* ---- misc ---------------------------------------------------------------- */

@@ -9,7 +9,13 @@
 extern volatile uint32_t rt_smp_online;
 /* Enabled processor entries of an Intel MP table, or -1 if none is found. */
 int rt_smp_mp_cpus(void);
-/* rt_smp_mp_cpus(), else cpus=N from the command line, else 1. */
+/* Enabled processor entries of the ACPI MADT (RSDP from PVH start_info or a scan), or -1. */
+int rt_smp_madt_cpus(void);
+/*
+ * cpus=N from the command line if given, else the larger of the MP table's
+ * and the MADT's counts (SeaBIOS's MP table lists only the cpus it managed
+ * to wake, which on slow-CPL0 hosts is just the boot cpu), else 1.
+ */
 unsigned int rt_smp_expected(void);
 /*
  * Starts every other cpu (INIT-SIPI-SIPI broadcast); each runs fn(cpu) at

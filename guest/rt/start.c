@@ -7,7 +7,7 @@
 #include "internal.h"
 
 #define START_INFO_MAGIC 0x336ec578u
-#define CMDLINE_MAX 4096
+#define CMDLINE_MAX	 4096
 
 /* struct hvm_start_info (xen/include/public/arch-x86/hvm/start_info.h) */
 struct hvm_start_info {
@@ -34,6 +34,7 @@ static struct rt_memmap_entry memmap[RT_MEMMAP_MAX];
 static unsigned int memmap_count;
 static uint32_t start_info_version;
 static uint64_t start_info_pa;
+static uint64_t start_info_rsdp;
 
 static void idt_set(unsigned int vec, uint64_t handler, unsigned int dpl)
 {
@@ -77,6 +78,7 @@ static void boot_info_init(void)
 		return;
 	start_info_pa = pa;
 	start_info_version = si->version;
+	start_info_rsdp = si->rsdp_paddr;
 	if (si->cmdline_paddr && pa_ok(si->cmdline_paddr, 1)) {
 		const char *s = (const char *)si->cmdline_paddr;
 
@@ -123,6 +125,11 @@ uint64_t rt_start_info(void)
 	return start_info_pa;
 }
 
+uint64_t rt_start_info_rsdp(void)
+{
+	return start_info_rsdp;
+}
+
 uint32_t rt_start_info_version(void)
 {
 	return start_info_version;
@@ -160,8 +167,8 @@ void rt_mark(uint32_t v)
 }
 
 static const char *const exc_names[32] = {
-	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF?", "#TS",
-	"#NP", "#SS", "#GP", "#PF", "?", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+    "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#MF?", "#TS",
+    "#NP", "#SS", "#GP", "#PF", "?",   "#MF", "#AC", "#MC", "#XM", "#VE",  "#CP",
 };
 
 void rt_fault(uint64_t vec, uint64_t err, uint64_t rip, uint64_t cr2, uint64_t cs)

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Waiting for the peer: adaptive spin, then the eventfd doorbell.
+ *
+ * A waiter spins (with pause) for a window derived from the recent idle gaps
+ * (EWMA, clamped to [spin_min, spin_max]); if nothing came, it sets its
+ * `sleeping` flag, fences, re-checks the ring and only then blocks in poll()
+ * on its eventfd and the peer fd. A sender publishes head, fences, and writes
+ * the eventfd only if the flag is set (chan.c: ring_bell). See docs/ipc.md
+ * for why no wake-up is lost.
+ */
+#include "chan-int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+
+/* Pauses between two looks at the clock while spinning. */
+#define SPIN_BATCH 16
+
+static uint64_t spin_window(const struct ipc_chan *c)
+{
+	if (c->spin_max_ns == 0)
+		return 0;
+	/* Gaps longer than the bound: spinning would not catch them. */
+	if (c->gap_ewma_ns > c->spin_max_ns)
+		return c->spin_min_ns;
+	uint64_t w = 2 * c->gap_ewma_ns;
+	if (w < c->spin_min_ns)
+		w = c->spin_min_ns;
+	if (w > c->spin_max_ns)
+		w = c->spin_max_ns;
+	return w;
+}
+
+static void note_gap(struct ipc_chan *c, uint64_t gap)
+{
+	uint64_t cap = 4 * c->spin_max_ns;
+	if (gap > cap)
+		gap = cap;
+	c->gap_ewma_ns = c->gap_ewma_ns - c->gap_ewma_ns / 8 + gap / 8;
+}
+
+bool ipc_chan__arm(struct ipc_chan *c)
+{
+	__atomic_store_n(&c->in_ctl->sleeping, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (ipc_chan__in_ready(c)) {
+		__atomic_store_n(&c->in_ctl->sleeping, 0, __ATOMIC_RELAXED);
+		return false;
+	}
+	return true;
+}
+
+void ipc_chan__disarm(struct ipc_chan *c)
+{
+	uint64_t v;
+	__atomic_store_n(&c->in_ctl->sleeping, 0, __ATOMIC_RELAXED);
+	/* Non-blocking (attach made sure): resets the counter, if set. */
+	ssize_t r = read(c->bell_in, &v, sizeof(v));
+	(void)r;
+}
+
+/* Spin up to `win` ns from `t0`; true as soon as the inbound ring has data. */
+static bool spin_for(struct ipc_chan *c, uint64_t t0, uint64_t win)
+{
+	if (!win)
+		return false;
+	for (;;) {
+		for (int i = 0; i < SPIN_BATCH; i++) {
+			if (ipc_chan__in_ready(c))
+				return true;
+			ipc__cpu_relax();
+		}
+		if (ipc__now_ns() - t0 >= win)
+			return false;
+	}
+}
+
+int ipc_chan__wait(struct ipc_chan *c, int timeout_ms)
+{
+	if (c->broken)
+		return c->err;
+	uint64_t t0 = ipc__now_ns();
+	if (ipc_chan__in_ready(c)) {
+		note_gap(c, 0);
+		return 0;
+	}
+	if (spin_for(c, t0, spin_window(c))) {
+		note_gap(c, ipc__now_ns() - t0);
+		return 0;
+	}
+	uint64_t deadline = t0 + (timeout_ms > 0 ? (uint64_t)timeout_ms * 1000000 : 0);
+	for (;;) {
+		if (!ipc_chan__arm(c)) {
+			note_gap(c, ipc__now_ns() - t0);
+			return 0;
+		}
+		uint64_t now = ipc__now_ns();
+		int ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+		struct pollfd p[2] = {
+		    {.fd = c->bell_in, .events = POLLIN},
+		    {.fd = c->peer_fd, .events = POLLIN},
+		};
+		int r = poll(p, c->peer_fd >= 0 ? 2 : 1, ms);
+		int e = errno;
+		c->n_sleeps++;
+		ipc_chan__disarm(c);
+		if (r < 0 && e != EINTR)
+			return ipc_chan__fail(c, -e, "poll failed");
+		if (r > 0 && c->peer_fd >= 0 &&
+		    (p[1].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL)))
+			return ipc_chan__fail(c, -EPIPE, "peer is gone (peer fd signalled)");
+		if (ipc_chan__in_ready(c)) {
+			note_gap(c, ipc__now_ns() - t0);
+			return 0;
+		}
+		if (r == 0 && ipc__now_ns() >= deadline)
+			return -ETIMEDOUT;
+	}
+}
+
+int ipc_chan__call(struct ipc_chan *c, struct ipc_msg *req, struct ipc_msg *rep)
+{
+	if (c->broken)
+		return c->err;
+	if (c->side != IPC_SIDE_VCPU)
+		return -EINVAL;
+	if (c->next_seq != c->expect_seq)
+		return -EBUSY; /* asynchronous sends in flight: drain them first */
+	int r = ipc_chan__send(c, req);
+	if (r == -EAGAIN) /* cannot happen with nothing outstanding and slots >= 2 */
+		return ipc_chan__fail(c, -EPROTO, "cannot send");
+	if (r)
+		return r;
+	uint64_t deadline =
+	    ipc__now_ns() + (c->timeout_ms > 0 ? (uint64_t)c->timeout_ms * 1000000 : 0);
+	for (;;) {
+		r = ipc_chan__poll_reply(c, rep);
+		if (r != -EAGAIN)
+			return r;
+		uint64_t now = ipc__now_ns();
+		if (now >= deadline)
+			return ipc_chan__fail(c, -ETIMEDOUT, "no reply to %s seq %u within %d ms",
+					      ipc_msg__op_name(req->op), req->seq, c->timeout_ms);
+		int ms = (int)((deadline - now + 999999) / 1000000);
+		r = ipc_chan__wait(c, ms);
+		if (r && r != -ETIMEDOUT)
+			return r;
+	}
+}
+
+int ipc_chan__serve_spin(struct ipc_chan *c, ipc_handler_fn fn, void *opaque)
+{
+	int handled = 0;
+	uint64_t last = c->idle_since_ns ? c->idle_since_ns : ipc__now_ns();
+
+	for (;;) {
+		struct ipc_msg req;
+		int r = ipc_chan__recv(c, &req);
+		if (r == 0) {
+			uint64_t now = ipc__now_ns();
+			note_gap(c, now - last);
+			uint64_t data = 0;
+			int32_t st = fn(opaque, &req, &data);
+			r = ipc_chan__reply(c, &req, data, st);
+			if (r)
+				return r;
+			handled++;
+			last = ipc__now_ns();
+			continue;
+		}
+		if (r != -EAGAIN)
+			return r;
+		uint64_t win = spin_window(c);
+		uint64_t now = ipc__now_ns();
+		if (now - last >= win || !spin_for(c, last, win)) {
+			c->idle_since_ns = ipc__now_ns();
+			return handled;
+		}
+	}
+}
