@@ -12,7 +12,8 @@
 
 static struct termios saved;
 
-int console__open(struct console *c, int *dev_out, int *dev_in, char *err, size_t n)
+int console__open(struct console *c, int sink, bool interactive, int *dev_out, int *dev_in,
+		  char *err, size_t n)
 {
 	int out[2], in[2];
 	memset(c, 0, sizeof(*c));
@@ -26,10 +27,11 @@ int console__open(struct console *c, int *dev_out, int *dev_in, char *err, size_
 	fcntl(in[0], F_SETFL, O_NONBLOCK);
 	c->guest_out = out[0];
 	c->guest_in = in[1];
+	c->sink = sink;
 	*dev_out = out[1];
 	*dev_in = in[0];
-	c->stdin_open = true;
-	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+	c->stdin_open = interactive;
+	if (interactive && isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
 		struct termios t = saved;
 		cfmakeraw(&t);
 		t.c_oflag |= OPOST; /* keep \n -> \r\n for the host's own messages */
@@ -48,9 +50,9 @@ bool console__from_guest(struct console *c)
 	if (r < 0)
 		return errno == EAGAIN || errno == EINTR;
 	for (ssize_t off = 0; off < r;) {
-		ssize_t w = write(STDOUT_FILENO, buf + off, (size_t)(r - off));
+		ssize_t w = write(c->sink, buf + off, (size_t)(r - off));
 		if (w <= 0)
-			break; /* stdout gone: drop guest output, keep the VM running */
+			break; /* sink gone: drop guest output, keep the VM running */
 		off += w;
 	}
 	return true;
@@ -89,6 +91,10 @@ bool console__from_user(struct console *c)
 
 void console__close(struct console *c)
 {
+	if (c->guest_in >= 0)
+		close(c->guest_in), c->guest_in = -1;
+	if (c->guest_out >= 0)
+		close(c->guest_out), c->guest_out = -1;
 	if (c->raw)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 	c->raw = false;

@@ -14,14 +14,19 @@
 
 struct console {
 	int guest_out; /* read end: bytes the guest sent */
+	int sink;      /* where they go: stdout or a log file */
 	int guest_in;  /* write end: bytes for the guest */
 	bool raw;      /* the terminal was put in raw mode */
 	bool escape;   /* saw Ctrl-A */
 	bool stdin_open;
 };
 
-/* Create the pipes; *dev_out / *dev_in are the ends for the device. */
-int console__open(struct console *c, int *dev_out, int *dev_in, char *err, size_t n);
+/*
+ * Create the pipes; *dev_out / *dev_in are the ends for the device. Output
+ * goes to `sink`; input comes from stdin only if `interactive`.
+ */
+int console__open(struct console *c, int sink, bool interactive, int *dev_out, int *dev_in,
+		  char *err, size_t n);
 /* Relay guest output to stdout. Returns false at EOF. */
 bool console__from_guest(struct console *c);
 /* Relay stdin to the guest. Returns true if the user asked to quit (Ctrl-A x). */

@@ -22,6 +22,9 @@ void options__usage(FILE *f)
 		"  --memory SIZE     guest RAM, e.g. 256M, 2G (default 256M; 16M..1T)\n"
 		"  --cpus N          vCPUs (default 1)\n"
 		"  --serial MODE     stdio (default), file:PATH or none\n"
+		"  --seccomp-log     name a blocked syscall before the process dies of SIGSYS\n"
+		"  --testdev MODE    add the test device: inproc, ring or socket (benchmarks)\n"
+		"  --serial-inproc   run COM1 inside the vcpu-worker (debugging only)\n"
 		"  -v, --verbose     more diagnostics (repeat for debug)\n"
 		"  -h, --help        this text\n"
 		"On a terminal, Ctrl-A x ends the VM and Ctrl-A Ctrl-A sends Ctrl-A.\n"
@@ -82,6 +85,8 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 		{"cmdline", required_argument, NULL, 'c'}, {"memory", required_argument, NULL, 'm'},
 		{"cpus", required_argument, NULL, 'n'},	  {"serial", required_argument, NULL, 's'},
 		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
+		{"seccomp-log", no_argument, NULL, 'L'},  {"testdev", required_argument, NULL, 'T'},
+		{"serial-inproc", no_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -122,6 +127,20 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 				return -1;
 			break;
 		case 'v': o->verbose++; break;
+		case 'L': o->seccomp_log = true; break;
+		case 'I': o->serial_inproc = true; break;
+		case 'T':
+			if (!strcmp(optarg, "inproc"))
+				o->testdev = VM_DEV_INPROC;
+			else if (!strcmp(optarg, "ring"))
+				o->testdev = VM_DEV_RING;
+			else if (!strcmp(optarg, "socket"))
+				o->testdev = VM_DEV_SOCKET;
+			else {
+				log__err("--testdev %s: expected inproc, ring or socket", optarg);
+				return -1;
+			}
+			break;
 		case 'h': options__usage(stdout); return 1;
 		case ':':
 			log__err("%s needs an argument", argv[optind - 1]);

@@ -18,6 +18,9 @@ struct run_opts {
 	enum serial_kind serial;
 	const char *serial_path;
 	int verbose;
+	bool seccomp_log;   /* blocked syscalls are named before the process dies */
+	int testdev;	    /* 0 none, else enum vm_dev_transport of the test device */
+	bool serial_inproc; /* debug: COM1 inside the vcpu-worker */
 };
 
 /* Parse argv after "run". Returns 0, 1 for --help (printed), -1 on error (printed). */

@@ -23,20 +23,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "console.h"
+#include "devices.h"
 #include "guest_blob.h"
 #include "log.h"
 #include "spawn.h"
 #include "vmplan.h"
+#include "worker.h"
 
 extern uint64_t broker_start_ns;
 
-struct run_state {
-	int status;	 /* exit status once known, else -1 */
-	bool worker_gone;
-	bool stopping;
-	uint64_t stop_deadline_ns;
-};
 
 static uint64_t now_ns(void)
 {
@@ -142,12 +139,33 @@ static int open_serial_file(const char *path)
 	return fd;
 }
 
-static void on_event(const struct vm_event *ev, ssize_t len, struct run_state *st)
+struct vm_run {
+	const struct run_opts *o;
+	struct devproc dev[MAX_DEVPROCS];
+	unsigned ndev;
+	struct console con;
+	bool have_con;
+	int ctl;
+	pid_t pid;
+	int pidfd;
+	int sfd;
+	int status; /* exit status once known, else -1 */
+	bool worker_gone, stopping;
+	uint64_t stop_deadline_ns;
+};
+
+static void set_status(struct vm_run *r, int status)
+{
+	if (r->status < 0)
+		r->status = status;
+	r->stopping = true;
+}
+
+static void on_event(struct vm_run *r, const struct vm_event *ev, ssize_t len)
 {
 	if (len != (ssize_t)sizeof(*ev)) {
 		log__err("control: malformed event (%zd bytes) from the vcpu-worker", len);
-		st->status = CV_EXIT_ERROR;
-		st->stopping = true;
+		set_status(r, CV_EXIT_ERROR);
 		return;
 	}
 	char text[sizeof(ev->text)];
@@ -170,122 +188,188 @@ static void on_event(const struct vm_event *ev, ssize_t len, struct run_state *s
 	case VM_EV_EXIT:
 		log__info("guest ended the run with status %llu (%s)",
 			  (unsigned long long)ev->value, text);
-		if (st->status < 0)
-			st->status = (int)(ev->value & 0xff);
-		st->stopping = true;
+		set_status(r, (int)(ev->value & 0xff));
 		break;
 	case VM_EV_CRASH:
 		log__err("guest crashed on vcpu %u: %s", ev->cpu, text);
-		if (st->status < 0)
-			st->status = CV_EXIT_CRASH;
-		st->stopping = true;
+		set_status(r, CV_EXIT_CRASH);
 		break;
 	case VM_EV_ERROR:
 		log__err("vcpu-worker: %s", text);
-		if (st->status < 0)
-			st->status = CV_EXIT_ERROR;
-		st->stopping = true;
+		set_status(r, CV_EXIT_ERROR);
+		break;
+	case VM_EV_DEV_FAILED:
+		/* The device process's death is reported by its pidfd; this is
+		 * the vcpu-worker's view (a broken or silent channel). */
+		log__err("vcpu-worker: %s", text);
+		set_status(r, CV_EXIT_ERROR);
 		break;
 	default:
 		log__err("control: unknown event type %u from the vcpu-worker", ev->type);
-		if (st->status < 0)
-			st->status = CV_EXIT_ERROR;
-		st->stopping = true;
+		set_status(r, CV_EXIT_ERROR);
 	}
 }
 
-static void reap(int pidfd, pid_t pid, struct run_state *st)
+static void reap_worker(struct vm_run *r)
 {
 	siginfo_t si = {0};
-	if (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+	if (waitid(P_PIDFD, (id_t)r->pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
 		return;
-	st->worker_gone = true;
-	(void)pid;
+	r->worker_gone = true;
 	if (si.si_code == CLD_EXITED && si.si_status == 0)
 		return;
 	if (si.si_code == CLD_EXITED) {
-		if (st->status < 0) /* not already explained by an event */
+		if (r->status < 0) /* not already explained by an event */
 			log__err("vcpu-worker exited with status %d", si.si_status);
-	} else
+	} else if (si.si_status == SIGSYS) {
+		log__err("vcpu-worker killed by SIGSYS: a syscall outside its seccomp profile "
+			 "(run with --seccomp-log to name it)");
+	} else {
 		log__err("vcpu-worker killed by signal %d (%s)", si.si_status,
 			 strsignal(si.si_status));
-	if (st->status < 0)
-		st->status = CV_EXIT_ERROR;
+	}
+	set_status(r, CV_EXIT_ERROR);
 }
 
-static int supervise(int ctl, int pidfd, pid_t pid, struct console *con, int sfd)
+static void on_device_death(struct vm_run *r, unsigned i)
 {
-	struct run_state st = {.status = -1};
-	int con_out = con ? con->guest_out : -1;
+	char how[200];
+	if (!devices__reap(&r->dev[i], how, sizeof(how)))
+		return;
+	if (r->stopping && r->status >= 0)
+		return; /* expected: the VM is ending */
+	/* Policy: a device that dies stops the VM cleanly. */
+	log__err("device %u (%s) %s: stopping the VM", i, r->dev[i].type, how);
+	set_status(r, CV_EXIT_ERROR);
+}
 
-	while (!st.worker_gone) {
-		struct pollfd p[5] = {
-			{.fd = ctl, .events = POLLIN},
-			{.fd = pidfd, .events = POLLIN},
-			{.fd = con_out, .events = POLLIN},
-			{.fd = con && con->stdin_open && !st.stopping ? 0 : -1, .events = POLLIN},
-			{.fd = sfd, .events = POLLIN},
-		};
-		if (st.stopping && !st.stop_deadline_ns) {
+enum { P_CTL, P_WORKER, P_CON, P_STDIN, P_SIG, P_DEV0 };
+
+static int supervise(struct vm_run *r)
+{
+	struct pollfd p[P_DEV0 + MAX_DEVPROCS];
+	int con_out = r->have_con ? r->con.guest_out : -1;
+
+	while (!r->worker_gone) {
+		p[P_CTL] = (struct pollfd){.fd = r->ctl, .events = POLLIN};
+		p[P_WORKER] = (struct pollfd){.fd = r->pidfd, .events = POLLIN};
+		p[P_CON] = (struct pollfd){.fd = con_out, .events = POLLIN};
+		p[P_STDIN] = (struct pollfd){
+			.fd = r->have_con && r->con.stdin_open && !r->stopping ? 0 : -1,
+			.events = POLLIN};
+		p[P_SIG] = (struct pollfd){.fd = r->sfd, .events = POLLIN};
+		for (unsigned i = 0; i < r->ndev; i++)
+			p[P_DEV0 + i] = (struct pollfd){
+				.fd = r->dev[i].dead ? -1 : r->dev[i].pidfd, .events = POLLIN};
+		if (r->stopping && !r->stop_deadline_ns) {
 			/* Closing the control socket tells the worker to stop. */
-			shutdown(ctl, SHUT_RDWR);
-			st.stop_deadline_ns = now_ns() + 3000000000ull;
+			shutdown(r->ctl, SHUT_RDWR);
+			r->stop_deadline_ns = now_ns() + 3000000000ull;
 		}
-		int timeout = st.stopping ? 100 : -1;
-		if (poll(p, 5, timeout) < 0 && errno != EINTR)
+		if (poll(p, P_DEV0 + r->ndev, r->stopping ? 100 : -1) < 0 && errno != EINTR)
 			break;
-		if (p[0].revents & POLLIN) {
+		if (p[P_CTL].revents & POLLIN) {
 			struct vm_event ev;
-			ssize_t len = recv(ctl, &ev, sizeof(ev), MSG_DONTWAIT | MSG_TRUNC);
+			ssize_t len = recv(r->ctl, &ev, sizeof(ev), MSG_DONTWAIT | MSG_TRUNC);
 			if (len > 0)
-				on_event(&ev, len, &st);
+				on_event(r, &ev, len);
 			else if (len == 0)
-				st.stopping = true;
-		} else if (p[0].revents & (POLLHUP | POLLERR)) {
-			ctl = -1;
+				r->stopping = true;
+		} else if (p[P_CTL].revents & (POLLHUP | POLLERR)) {
+			r->ctl = -1;
 		}
-		if (p[2].revents && !console__from_guest(con))
+		if (p[P_CON].revents && !console__from_guest(&r->con))
 			con_out = -1;
-		if (p[3].revents && console__from_user(con)) {
+		if (p[P_STDIN].revents && console__from_user(&r->con)) {
 			log__info("stopping the VM (Ctrl-A x)");
-			st.stopping = true;
-			if (st.status < 0)
-				st.status = 0;
+			set_status(r, 0);
 		}
-		if (p[4].revents) {
+		if (p[P_SIG].revents) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (read(r->sfd, &si, sizeof(si)) == sizeof(si)) {
 				log__info("stopping the VM (%s)", strsignal((int)si.ssi_signo));
-				st.stopping = true;
-				if (st.status < 0)
-					st.status = 0;
+				set_status(r, 0);
 			}
 		}
-		if (p[1].revents)
-			reap(pidfd, pid, &st);
-		if (st.stopping && !st.worker_gone && now_ns() > st.stop_deadline_ns &&
-		    st.stop_deadline_ns) {
+		for (unsigned i = 0; i < r->ndev; i++)
+			if (p[P_DEV0 + i].revents)
+				on_device_death(r, i);
+		if (p[P_WORKER].revents)
+			reap_worker(r);
+		if (r->stopping && !r->worker_gone && r->stop_deadline_ns &&
+		    now_ns() > r->stop_deadline_ns) {
 			log__err("vcpu-worker did not stop in time: killing it");
-			syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-			st.stop_deadline_ns = now_ns() + 1000000000ull;
+			syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
+			r->stop_deadline_ns = now_ns() + 1000000000ull;
 		}
 	}
 	/* What the guest printed before it ended. */
-	while (con_out >= 0 && console__from_guest(con)) {
-		struct pollfd p = {.fd = con_out, .events = POLLIN};
-		if (poll(&p, 1, 0) <= 0)
+	for (int i = 0; con_out >= 0 && i < 64; i++) {
+		struct pollfd q = {.fd = con_out, .events = POLLIN};
+		if (poll(&q, 1, 20) <= 0 || !console__from_guest(&r->con))
 			break;
 	}
-	return st.status < 0 ? 0 : st.status;
+	return r->status < 0 ? 0 : r->status;
+}
+
+/* Per-VM ids: distinct unprivileged uids for each of the VM's processes. */
+static void vm_ids(struct vm_ids *ids, bool seccomp_log)
+{
+	ids->uid_base = 0x40000000u + (uid_t)getpid() * 32u;
+	ids->gid = 0x40000000u + (gid_t)getpid();
+	ids->seccomp_log = seccomp_log;
+}
+
+static void add_serial(struct vm_run *r, int out, int in)
+{
+	struct devproc *d = &r->dev[r->ndev++];
+	memset(d, 0, sizeof(*d));
+	d->type = "serial";
+	d->dev_type = VM_DEV_SERIAL;
+	d->transport = VM_DEV_RING;
+	d->regions[0] = (struct vm_region){VM_REGION_PIO, 0, CV_PORT_COM1, CV_PORT_COM1_LEN};
+	d->nregions = 1;
+	d->irq = CV_IRQ_COM1;
+	d->nirq = 1;
+	d->backend[d->nbackend] = out;
+	d->backend_why[d->nbackend++] = "console output pipe (relayed by the broker)";
+	if (in >= 0) {
+		d->backend[d->nbackend] = in;
+		d->backend_why[d->nbackend++] = "console input pipe (relayed by the broker)";
+	}
+}
+
+static void add_testdev(struct vm_run *r, uint32_t transport)
+{
+	struct devproc *d = &r->dev[r->ndev++];
+	memset(d, 0, sizeof(*d));
+	d->type = "testdev";
+	d->dev_type = VM_DEV_TESTDEV;
+	d->transport = transport;
+	d->regions[0] = (struct vm_region){VM_REGION_MMIO, 0, CV_MMIO_TESTDEV, CV_MMIO_TESTDEV_LEN};
+	d->nregions = 1;
 }
 
 int vm__run(const struct run_opts *o)
 {
 	char err[256], path[4096];
 	int kvm = -1, kernel = -1, initrd = -1, ram = -1, ctl[2] = {-1, -1};
-	int ser_out = -1, ser_in = -1, exe = -1, sfd = -1, pidfd = -1;
-	struct console con, *conp = NULL;
+	int ser_out = -1, ser_in = -1, exe = -1, sink = -1;
+	struct vm_run *r = calloc(1, sizeof(*r));
+	struct vm_plan *plan = calloc(1, sizeof(*plan));
+	struct spawn_fd fds[16 + VM_MAX_DEVS * (4 + VM_DEV_MAX_EVENTFDS)];
+	unsigned nfds = 0;
 	int status = CV_EXIT_ERROR;
+	struct vm_ids ids;
+
+	if (!r || !plan) {
+		log__err("out of memory");
+		goto out;
+	}
+	r->o = o;
+	r->status = -1;
+	r->ctl = r->pidfd = r->sfd = -1;
+	vm_ids(&ids, o->seccomp_log);
 
 	if ((kvm = open_kvm()) < 0)
 		goto out;
@@ -296,14 +380,19 @@ int vm__run(const struct run_opts *o)
 		goto out;
 	if ((ram = create_ram(o->mem_size)) < 0)
 		goto out;
-	if (o->serial == SERIAL_STDIO) {
-		if (console__open(&con, &ser_out, &ser_in, err, sizeof(err)) < 0) {
+	if (o->serial != SERIAL_NONE) {
+		sink = o->serial == SERIAL_FILE ? open_serial_file(o->serial_path)
+						: dup(STDOUT_FILENO);
+		if (sink < 0)
+			goto out;
+		if (console__open(&r->con, sink, o->serial == SERIAL_STDIO, &ser_out, &ser_in, err,
+				  sizeof(err)) < 0) {
 			log__err("%s", err);
 			goto out;
 		}
-		conp = &con;
-	} else if (o->serial == SERIAL_FILE && (ser_out = open_serial_file(o->serial_path)) < 0) {
-		goto out;
+		r->have_con = true;
+		if (o->serial != SERIAL_STDIO)
+			close(ser_in), ser_in = -1;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
 		log__err("control socket: %s", strerror(errno));
@@ -320,59 +409,102 @@ int vm__run(const struct run_opts *o)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	struct vm_plan *plan = calloc(1, sizeof(*plan));
-	if (!plan)
-		goto out;
 	plan->magic = VM_PLAN_MAGIC;
 	plan->version = VM_PLAN_VERSION;
 	plan->mem_size = o->mem_size;
 	plan->ncpus = o->ncpus;
 	plan->has_initrd = initrd >= 0;
-	plan->fd_serial_out = ser_out >= 0 ? CV_FD_FIRST_DEV : -1;
-	plan->fd_serial_in = ser_in >= 0 ? CV_FD_FIRST_DEV + 1 : -1;
+	plan->seccomp_log = o->seccomp_log;
+	plan->fd_serial_out = plan->fd_serial_in = -1;
 	snprintf(plan->cmdline, sizeof(plan->cmdline), "%s", o->cmdline);
 
-	const struct spawn_fd fds[] = {
-		/* Diagnostics go to the broker's stderr. */
-		{STDERR_FILENO, STDERR_FILENO, "diagnostics"},
-		{ctl[1], CV_FD_CONTROL, "control socket: plan in, events out"},
-		{kvm, CV_FD_KVM, "create the VM (VM and vCPU fds belong to their creator)"},
-		{ram, CV_FD_RAM, "guest RAM to map into the VM"},
-		{kernel, CV_FD_KERNEL, "kernel image to load"},
-		{initrd, CV_FD_INITRD, "initrd to load"},
-		{ser_out, CV_FD_FIRST_DEV, "serial output (relayed by the broker)"},
-		{ser_in, CV_FD_FIRST_DEV + 1, "serial input (relayed by the broker)"},
+	/* The vcpu-worker's fd table; each entry says why it is there. */
+	fds[nfds++] = (struct spawn_fd){STDERR_FILENO, STDERR_FILENO, "diagnostics"};
+	fds[nfds++] = (struct spawn_fd){ctl[1], CV_FD_CONTROL, "control: plan in, events out"};
+	fds[nfds++] = (struct spawn_fd){kvm, CV_FD_KVM, "create the VM (its creator owns it)"};
+	fds[nfds++] = (struct spawn_fd){ram, CV_FD_RAM, "guest RAM to map into the VM"};
+	fds[nfds++] = (struct spawn_fd){kernel, CV_FD_KERNEL, "kernel image to load"};
+	if (initrd >= 0)
+		fds[nfds++] = (struct spawn_fd){initrd, CV_FD_INITRD, "initrd to load"};
+	int next = CV_FD_FIRST_DEV;
+
+	if (ser_out >= 0 && o->serial_inproc) {
+		fds[nfds++] = (struct spawn_fd){ser_out, next, "serial output (relayed)"};
+		plan->fd_serial_out = next++;
+		if (ser_in >= 0) {
+			fds[nfds++] = (struct spawn_fd){ser_in, next, "serial input (relayed)"};
+			plan->fd_serial_in = next++;
+		}
+	} else if (ser_out >= 0) {
+		add_serial(r, ser_out, ser_in);
+		ser_out = ser_in = -1; /* now owned by the device description */
+	}
+	if (o->testdev == VM_DEV_INPROC) {
+		plan->devs[plan->ndevs++] = (struct vm_dev){.type = VM_DEV_TESTDEV,
+							    .transport = VM_DEV_INPROC};
+	} else if (o->testdev) {
+		add_testdev(r, (uint32_t)o->testdev);
+	}
+	for (unsigned i = 0; i < r->ndev; i++) {
+		unsigned index = plan->ndevs;
+		if (devices__spawn(&r->dev[i], index, ram, o->mem_size, &ids, plan, fds, &nfds,
+				   &next, err, sizeof(err)) < 0) {
+			log__err("%s", err);
+			r->ndev = i;
+			goto out;
+		}
+		plan->ndevs++;
+	}
+
+	struct vm_spawn vs = {
+		.exe = exe,
+		.fds = fds,
+		.nfds = nfds,
+		.uid = ids.uid_base,
+		.gid = ids.gid,
+		.seccomp_log = o->seccomp_log,
 	};
-	char *const argv[] = {"cellvm-vcpu", NULL};
-	pid_t pid = spawn__child(exe, "vcpu-worker", argv, fds, sizeof(fds) / sizeof(fds[0]),
-				 &pidfd, err, sizeof(err));
+	r->pid = vm_spawn_worker(&vs, &r->pidfd, err, sizeof(err));
 	close(ctl[1]);
 	ctl[1] = -1;
-	if (pid < 0) {
+	if (r->pid < 0) {
 		log__err("%s", err);
-		free(plan);
 		goto out;
 	}
 	/* The child has its copies: drop ours of what only it needs. */
+	for (unsigned i = 0; i < r->ndev; i++)
+		devices__close_vcpu_fds(&r->dev[i]);
 	close(kvm), kvm = -1;
 	if (send(ctl[0], plan, sizeof(*plan), MSG_NOSIGNAL) != (ssize_t)sizeof(*plan))
 		log__err("control: cannot send the plan: %s", strerror(errno));
-	free(plan);
+	r->ctl = ctl[0];
+	ctl[0] = -1;
 	if (ser_out >= 0)
 		close(ser_out), ser_out = -1;
 	if (ser_in >= 0)
 		close(ser_in), ser_in = -1;
 
-	status = supervise(ctl[0], pidfd, pid, conp, sfd);
+	status = supervise(r);
 out:
-	if (conp)
-		console__close(conp);
-	int fds_to_close[] = {kvm, kernel, initrd, ram, ctl[0], ctl[1], ser_out, ser_in, exe,
-			      sfd, pidfd};
+	if (r) {
+		for (unsigned i = 0; i < r->ndev; i++) {
+			devices__close_vcpu_fds(&r->dev[i]);
+			devices__stop(&r->dev[i]);
+		}
+		if (r->have_con)
+			console__close(&r->con);
+		int more[] = {r->ctl, r->pidfd, r->sfd};
+		for (unsigned i = 0; i < 3; i++)
+			if (more[i] >= 0)
+				close(more[i]);
+	}
+	int fds_to_close[] = {kvm, kernel, initrd, ram, ctl[0], ctl[1], ser_out, ser_in, exe, sink};
 	for (unsigned i = 0; i < sizeof(fds_to_close) / sizeof(int); i++)
 		if (fds_to_close[i] >= 0)
 			close(fds_to_close[i]);
+	free(r);
+	free(plan);
 	return status;
 }

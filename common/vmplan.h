@@ -47,7 +47,19 @@ enum vm_dev_transport {
 	VM_DEV_SOCKET = 3, /* SEQPACKET request/reply (benchmark peer) */
 };
 
-enum vm_dev_type { VM_DEV_SERIAL = 1, VM_DEV_TESTDEV = 2 };
+enum vm_dev_type { VM_DEV_SERIAL = 1, VM_DEV_TESTDEV = 2, VM_DEV_VIRTIO_BLK = 3 };
+
+/* A PCI function the vcpu-worker presents for a device process. */
+struct vm_pci {
+	uint32_t present;
+	uint16_t virtio_id; /* virtio device type (2 = block) */
+	uint16_t subsystem;
+	uint32_t class_code; /* class << 16 | subclass << 8 | prog-if */
+	uint32_t nvectors;   /* MSI-X vectors: one irqfd each */
+	uint32_t nkicks;     /* queue notifications: one ioeventfd each */
+	uint32_t slot;	     /* PCI device number on bus 0 */
+	int32_t fd_kick[VM_DEV_MAX_EVENTFDS];
+};
 
 struct vm_dev {
 	uint32_t type;	    /* enum vm_dev_type */
@@ -61,7 +73,8 @@ struct vm_dev {
 	int32_t fd_bell_vcpu; /* doorbell device -> vcpu (eventfd) */
 	int32_t fd_peer;      /* pidfd of the device process: readable when it dies */
 	uint32_t nirqfd;
-	int32_t fd_irq[VM_DEV_MAX_EVENTFDS]; /* irqfds to register (GSI irq + i) */
+	int32_t fd_irq[VM_DEV_MAX_EVENTFDS]; /* irqfds: legacy GSI irq + i, or MSI-X vector i */
+	struct vm_pci pci;
 };
 
 enum vm_serial_mode { VM_SERIAL_NONE = 0, VM_SERIAL_FD = 1 };
@@ -76,7 +89,7 @@ struct vm_plan {
 	/* Serial console handled in-process (transport inproc): fds or -1. */
 	int32_t fd_serial_out;
 	int32_t fd_serial_in;
-	uint32_t pad;
+	uint32_t seccomp_log; /* 1: name a blocked syscall before dying */
 	struct vm_dev devs[VM_MAX_DEVS];
 	char cmdline[VM_CMDLINE_MAX]; /* NUL-terminated */
 };

@@ -1,49 +1,68 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The contract between a device process's main loop (device-procs/devmain.c)
- * and one device model: an ops table, as in kvmtool.
+ * The contract between the device-process main loop (device-procs/devmain.c)
+ * and one device model: an ops table, as in kvmtool. Each device binary
+ * links devmain.c with one model that defines `dev__desc`.
  *
  * A device owns up to DEV_MAX_REGIONS guest-visible regions (PIO ranges,
- * MMIO ranges or PCI BARs), numbered as in the VM plan. Accesses the guest
- * makes to them reach the device as ring messages, already validated by the
- * ring reader: `region` < nregions, `off` + `size` inside the region, `size`
- * in {1, 2, 4, 8}. Virtqueue notifications arrive as ioeventfd events and
- * interrupts leave through irqfds, never through the vcpu-worker.
+ * MMIO ranges or PCI BARs) that it declares itself in `dev__desc.limits`.
+ * Accesses reach the device as ring messages that the main loop has already
+ * validated against those limits: `region` < nregions, `off` + `size`
+ * inside the region, `size` in {1, 2, 4, 8}. Virtqueue notifications
+ * arrive as ioeventfd events and interrupts leave through irqfds, never
+ * through the vcpu-worker.
  */
 #ifndef CELLVM_DEVICE_H
 #define CELLVM_DEVICE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "gmem.h"
+#include "ipc/msg.h"
 
-#define DEV_MAX_REGIONS 8
+#define DEV_MAX_REGIONS	 IPC_MAX_REGIONS
 #define DEV_MAX_EVENTFDS 32
+#define DEV_MAX_BACKENDS 4
 
 struct dev_env {
-	struct gmem ram;	    /* guest RAM, only for devices that DMA (else host == NULL) */
-	int irqfd[DEV_MAX_EVENTFDS];	 /* interrupt lines / MSI-X vectors; -1 if absent */
+	struct gmem ram;		 /* guest RAM, only for devices that DMA (else host == NULL) */
+	int irqfd[DEV_MAX_EVENTFDS];	 /* interrupt lines / MSI-X vectors */
 	unsigned nirqfd;
-	int kickfd[DEV_MAX_EVENTFDS];	 /* ioeventfds, e.g. one per virtqueue; -1 if absent */
+	int kickfd[DEV_MAX_EVENTFDS];	 /* ioeventfds, e.g. one per virtqueue */
 	unsigned nkickfd;
-	int backend_fd[4];	   /* image, TAP, listening socket, ... ; -1 if absent */
+	int backend_fd[DEV_MAX_BACKENDS]; /* image, TAP, listening socket, ... */
 	unsigned nbackend;
+	const uint8_t *cfg;		 /* dev_plan.cfg: device-specific settings */
+	unsigned index;
 };
 
 struct dev_ops {
 	const char *name;
-	/* Called once after confinement is in place. Returns 0 or -errno. */
+	/* Called once, after confinement is in place. Returns 0 or -errno. */
 	int (*init)(void *dev, struct dev_env *env);
 	uint64_t (*read)(void *dev, unsigned region, uint64_t off, unsigned size);
 	void (*write)(void *dev, unsigned region, uint64_t off, unsigned size, uint64_t val);
 	/* kickfd[i] became readable (already drained by the main loop). */
 	void (*kick)(void *dev, unsigned i);
-	/* backend_fd[i] is readable (sockets, TAP); may be NULL. */
+	/* backend_fd[i] is readable (sockets, TAP, console input); may be NULL. */
 	void (*backend_ready)(void *dev, unsigned i);
+	/* Should backend_fd[i] be polled now (e.g. room in a FIFO)? NULL: always. */
+	bool (*backend_wanted)(void *dev, unsigned i);
 };
 
-/* Raise interrupt line/vector i (writes irqfd[i]). */
+struct dev_desc {
+	const char *type; /* confinement profile and log prefix: "serial", ... */
+	const struct dev_ops *ops;
+	struct ipc_region_limits limits;
+	size_t priv_size; /* zeroed state passed as `dev` */
+};
+
+/* Defined by each device model. */
+extern const struct dev_desc dev__desc;
+
+/* Raise interrupt line/vector i (writes irqfd[i]); ignored if absent. */
 void dev__irq(struct dev_env *env, unsigned i);
 
 #endif

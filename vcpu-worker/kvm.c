@@ -117,3 +117,14 @@ int kvm__ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, int pio)
 	};
 	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &r) < 0 ? -errno : 0;
 }
+
+int kvm__ioeventfd_del(struct vm *vm, int fd, uint64_t addr, unsigned len, int pio)
+{
+	struct kvm_ioeventfd r = {
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DEASSIGN | (pio ? KVM_IOEVENTFD_FLAG_PIO : 0),
+	};
+	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &r) < 0 ? -errno : 0;
+}

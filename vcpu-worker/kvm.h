@@ -25,5 +25,6 @@ int kvm__irq_line(struct vm *vm, unsigned gsi, int level);
 int kvm__irqfd(struct vm *vm, int fd, unsigned gsi);
 /* Register an ioeventfd on a PIO (pio=1) or MMIO address. */
 int kvm__ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, int pio);
+int kvm__ioeventfd_del(struct vm *vm, int fd, uint64_t addr, unsigned len, int pio);
 
 #endif

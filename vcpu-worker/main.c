@@ -25,6 +25,7 @@
 #include "loader/loader.h"
 #include "log.h"
 #include "platform.h"
+#include "seccomp/jail.h"
 #include "vcpu.h"
 #include "vmplan.h"
 
@@ -159,6 +160,9 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	read_plan();
+	/* Everything below handles the guest and its kernel image: confine first. */
+	if (jail__lockdown("vcpu", plan.seccomp_log, err, sizeof(err)) < 0)
+		fatal("confinement: %s", err);
 	check_ram_fd();
 	control__done_efd = eventfd(0, EFD_CLOEXEC);
 	if (control__done_efd < 0)

@@ -243,7 +243,10 @@ int vcpu__start(struct vcpu *v)
 	}
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t allowed;
+	long ncpu = 0;
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
+		ncpu = CPU_COUNT(&allowed); /* no /sys to read in the jail */
 	if (ncpu > 1) {
 		/* Pin: the guest TSC offset shifts when a vCPU thread migrates. */
 		cpu_set_t set;

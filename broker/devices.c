@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+#include "devices.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "devplan.h"
+#include "ipc/chan.h"
+#include "log.h"
+#include "seccomp/jail.h"
+
+#define RING_SLOTS 64
+
+static int efd(void)
+{
+	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+static void close_all(int *fds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]), fds[i] = -1;
+}
+
+int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_size,
+		   const struct vm_ids *ids, struct vm_plan *plan, struct spawn_fd *fds,
+		   unsigned *nfds, int *next_target, char *err, size_t n)
+{
+	int chan[2] = {-1, -1}, bell_dev = efd(), bell_vcpu = efd(), ctl[2] = {-1, -1};
+	int irq[VM_DEV_MAX_EVENTFDS];
+	int exe = -1, rc = -1;
+	char path[4096], bin[64];
+
+	d->pidfd = -1;
+	d->ctl = -1;
+	for (unsigned i = 0; i < d->nirq; i++)
+		irq[i] = efd();
+	if (d->transport == VM_DEV_RING) {
+		chan[0] = ipc_chan__create(RING_SLOTS);
+		if (chan[0] < 0) {
+			snprintf(err, n, "%s: channel: %s", d->type, strerror(-chan[0]));
+			goto out;
+		}
+		chan[1] = dup(chan[0]);
+	} else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0) {
+		snprintf(err, n, "%s: channel socket: %s", d->type, strerror(errno));
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 || bell_dev < 0 ||
+	    bell_vcpu < 0) {
+		snprintf(err, n, "%s: control socket/eventfds: %s", d->type, strerror(errno));
+		goto out;
+	}
+	snprintf(bin, sizeof(bin), "cellvm-%s", d->type);
+	if ((exe = spawn__find_helper(bin, path, sizeof(path))) < 0) {
+		snprintf(err, n, "cannot find the device binary %s: %s", bin, strerror(errno));
+		goto out;
+	}
+
+	/* The device's whole fd table; each entry says why it is there. */
+	struct jail_fd jf[8 + 2 * VM_DEV_MAX_EVENTFDS + DEV_MAX_BACKEND_FDS];
+	unsigned nj = 0;
+	jf[nj++] = (struct jail_fd){STDERR_FILENO, STDERR_FILENO, "diagnostics to the broker's stderr"};
+	jf[nj++] = (struct jail_fd){ctl[1], DEV_FD_CONTROL, "its dev_plan; hang-up = VM ending"};
+	jf[nj++] = (struct jail_fd){chan[1], DEV_FD_CHAN, "register accesses from the vcpu-worker"};
+	if (d->transport == VM_DEV_RING) {
+		jf[nj++] = (struct jail_fd){bell_dev, DEV_FD_BELL_DEV, "doorbell: requests waiting"};
+		jf[nj++] = (struct jail_fd){bell_vcpu, DEV_FD_BELL_VCPU, "doorbell: replies waiting"};
+	}
+	if (d->needs_ram)
+		jf[nj++] = (struct jail_fd){ram_fd, DEV_FD_RAM, "guest RAM for DMA"};
+	int t = DEV_FD_EXTRA;
+	for (unsigned i = 0; i < d->nirq; i++)
+		jf[nj++] = (struct jail_fd){irq[i], t++, "irqfd: raise its interrupt"};
+	for (unsigned i = 0; i < d->nbackend; i++)
+		jf[nj++] = (struct jail_fd){d->backend[i], t++, d->backend_why[i]};
+
+	char *const argv[] = {bin, NULL};
+	struct jail_spec spec = {
+		.type = d->type,
+		.exe_fd = exe,
+		.argv = argv,
+		.fds = jf,
+		.nfds = nj,
+		.uid = ids->uid_base + 1 + index,
+		.gid = ids->gid,
+		.seccomp_log = ids->seccomp_log,
+	};
+	d->pid = jail__spawn(&spec, &d->pidfd, err, n);
+	if (d->pid < 0)
+		goto out;
+
+	struct dev_plan dp = {
+		.magic = DEV_PLAN_MAGIC,
+		.version = DEV_PLAN_VERSION,
+		.transport = d->transport,
+		.index = index,
+		.ram_size = d->needs_ram ? ram_size : 0,
+		.nirqfd = d->nirq,
+		.nbackend = d->nbackend,
+		.seccomp_log = ids->seccomp_log,
+		.spin_max_us = IPC_SPIN_MAX_US,
+	};
+	if (send(ctl[0], &dp, sizeof(dp), MSG_NOSIGNAL) != (ssize_t)sizeof(dp)) {
+		snprintf(err, n, "%s: cannot send its plan: %s", d->type, strerror(errno));
+		goto out;
+	}
+	d->ctl = ctl[0];
+	ctl[0] = -1;
+
+	/* The vcpu-worker's half. */
+	struct vm_dev *vd = &plan->devs[index];
+	memset(vd, 0, sizeof(*vd));
+	vd->type = d->dev_type;
+	vd->transport = d->transport;
+	vd->nregions = d->nregions;
+	memcpy(vd->regions, d->regions, sizeof(vd->regions));
+	vd->irq = d->irq;
+	vd->fd_bell_dev = vd->fd_bell_vcpu = -1;
+	d->nvcpu_fds = 0;
+#define GIVE(fd_, field_, why_)                                                                  \
+	do {                                                                                     \
+		fds[*nfds] = (struct spawn_fd){(fd_), *next_target, (why_)};                     \
+		(*nfds)++;                                                                       \
+		field_ = (*next_target)++;                                                       \
+		d->vcpu_fds[d->nvcpu_fds++] = (fd_);                                             \
+	} while (0)
+	GIVE(chan[0], vd->fd_chan, "device channel: forward register accesses");
+	chan[0] = -1;
+	if (d->transport == VM_DEV_RING) {
+		GIVE(bell_dev, vd->fd_bell_dev, "doorbell: ring the device");
+		GIVE(bell_vcpu, vd->fd_bell_vcpu, "doorbell: the device rings us");
+		bell_dev = bell_vcpu = -1;
+	}
+	GIVE(dup(d->pidfd), vd->fd_peer, "device pidfd: notice its death at once");
+	vd->nirqfd = d->nirq;
+	for (unsigned i = 0; i < d->nirq; i++) {
+		GIVE(irq[i], vd->fd_irq[i], "irqfd to register with KVM for the device");
+		irq[i] = -1;
+	}
+#undef GIVE
+	rc = 0;
+out:
+	close_all(chan, 2);
+	close_all(ctl, 2);
+	close_all(&bell_dev, 1);
+	close_all(&bell_vcpu, 1);
+	close_all(irq, d->nirq);
+	if (exe >= 0)
+		close(exe);
+	/* The device has its backend fds now (or failed): the broker keeps none. */
+	close_all(d->backend, d->nbackend);
+	return rc;
+}
+
+void devices__close_vcpu_fds(struct devproc *d)
+{
+	close_all(d->vcpu_fds, d->nvcpu_fds);
+	d->nvcpu_fds = 0;
+}
+
+bool devices__reap(struct devproc *d, char *how, size_t n)
+{
+	siginfo_t si = {0};
+	if (d->dead || waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) < 0 ||
+	    si.si_pid == 0)
+		return false;
+	d->dead = true;
+	if (si.si_code == CLD_EXITED)
+		snprintf(how, n, "exited with status %d", si.si_status);
+	else if (si.si_status == SIGSYS)
+		snprintf(how, n, "killed by SIGSYS: a syscall outside its seccomp profile "
+				 "(run with --seccomp-log to name it)");
+	else
+		snprintf(how, n, "killed by signal %d (%s)", si.si_status, strsignal(si.si_status));
+	return true;
+}
+
+void devices__stop(struct devproc *d)
+{
+	if (d->ctl >= 0)
+		close(d->ctl), d->ctl = -1;
+	if (!d->dead && d->pidfd >= 0)
+		syscall(SYS_pidfd_send_signal, d->pidfd, SIGKILL, NULL, 0);
+	if (d->pidfd >= 0) {
+		siginfo_t si;
+		waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED);
+		close(d->pidfd);
+		d->pidfd = -1;
+	}
+}

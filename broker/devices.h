@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device processes: the broker creates each device's channel, doorbells,
+ * irqfds and backend fds, spawns the device binary confined by its profile,
+ * sends it its dev_plan, and describes the vcpu-worker's half in vm_plan.
+ */
+#ifndef CELLVM_BROKER_DEVICES_H
+#define CELLVM_BROKER_DEVICES_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "spawn.h"
+#include "vmplan.h"
+
+#define MAX_DEVPROCS VM_MAX_DEVS
+#define DEV_MAX_BACKEND_FDS 4
+
+struct devproc {
+	const char *type;   /* profile / binary suffix: "serial", "testdev", ... */
+	uint32_t dev_type;  /* enum vm_dev_type */
+	uint32_t transport; /* enum vm_dev_transport */
+	struct vm_region regions[VM_DEV_MAX_REGIONS];
+	unsigned nregions;
+	unsigned irq, nirq;	 /* legacy GSI base and count of irqfds */
+	int backend[DEV_MAX_BACKEND_FDS]; /* fds handed to the device */
+	const char *backend_why[DEV_MAX_BACKEND_FDS];
+	unsigned nbackend;
+	bool needs_ram;
+	/* filled in by devices__spawn */
+	pid_t pid;
+	int pidfd;
+	int ctl;
+	int vcpu_fds[4 + VM_DEV_MAX_EVENTFDS]; /* chan, bell_dev, bell_vcpu, pidfd, irqfds */
+	unsigned nvcpu_fds;
+	bool dead;
+};
+
+struct vm_ids {
+	uid_t uid_base; /* per VM: uid_base + slot for each process */
+	gid_t gid;
+	bool seccomp_log;
+};
+
+/*
+ * Spawn device `d` (the VM's device number `index`). On success, plan->devs[index]
+ * describes the vcpu-worker's side, whose fds are appended to `fds` (from
+ * *next_target on). Returns 0 or -1 with the reason in err.
+ */
+int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_size,
+		   const struct vm_ids *ids, struct vm_plan *plan, struct spawn_fd *fds,
+		   unsigned *nfds, int *next_target, char *err, size_t n);
+/* The vcpu-worker has its copies: close the broker's. */
+void devices__close_vcpu_fds(struct devproc *d);
+/* Describe how a dead device ended (pidfd readable). Returns false if not dead yet. */
+bool devices__reap(struct devproc *d, char *how, size_t n);
+void devices__stop(struct devproc *d);
+
+#endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Forwarding a vCPU exit to a device process: one request/reply per access
+ * over the device's channel. The reply is validated by the ipc layer (the
+ * device may be compromised); a device that fails, lies or dies ends the VM
+ * (the broker's policy), it never crashes the vcpu-worker.
+ */
+#include "remote.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control.h"
+#include "iobus.h"
+#include "ipc/chan.h"
+#include "ipc/sock.h"
+#include "log.h"
+
+struct remote {
+	unsigned index;
+	uint32_t transport;
+	uint32_t pio_mask;
+	pthread_mutex_t lock; /* one request in flight per channel (SPSC ring) */
+	struct ipc_chan chan;
+	struct ipc_sock sock;
+	bool failed;
+};
+
+static int call(struct remote *r, struct ipc_msg *req, struct ipc_msg *rep)
+{
+	if (r->failed)
+		return -EPIPE;
+	int e = r->transport == VM_DEV_RING ? ipc_chan__call(&r->chan, req, rep)
+					    : ipc_sock__call(&r->sock, req, rep);
+	if (e < 0) {
+		char text[200];
+		r->failed = true;
+		snprintf(text, sizeof(text), "device %u: %s", r->index,
+			 r->transport == VM_DEV_RING ? ipc_chan__why(&r->chan) : strerror(-e));
+		control__event(VM_EV_DEV_FAILED, 0, r->index, text);
+	}
+	return e;
+}
+
+int remote__access(struct remote *r, bool pio, unsigned region, uint64_t off, unsigned size,
+		   bool write, uint64_t *val)
+{
+	struct ipc_msg req = {
+		.op = pio ? (write ? IPC_OP_PIO_WRITE : IPC_OP_PIO_READ)
+			  : (write ? IPC_OP_MMIO_WRITE : IPC_OP_MMIO_READ),
+		.region = region,
+		.size = size,
+		.off = off,
+		.data = write ? *val : 0,
+	};
+	struct ipc_msg rep;
+	pthread_mutex_lock(&r->lock);
+	int e = call(r, &req, &rep);
+	pthread_mutex_unlock(&r->lock);
+	if (e < 0)
+		return 1; /* stop this vCPU; the broker ends the VM */
+	if (!write)
+		*val = rep.status == 0 ? rep.data : ~0ULL;
+	return 0;
+}
+
+static int forward(struct remote *r, unsigned region, uint64_t off, unsigned size, bool write,
+		   uint64_t *val)
+{
+	return remote__access(r, r->pio_mask & (1u << region), region, off, size, write, val);
+}
+
+static int r_read(void *priv, unsigned region, uint64_t off, unsigned size, uint64_t *val)
+{
+	return forward(priv, region, off, size, false, val);
+}
+
+static int r_write(void *priv, unsigned region, uint64_t off, unsigned size, uint64_t val)
+{
+	return forward(priv, region, off, size, true, &val);
+}
+
+static const struct iodev_ops remote_ops = {r_read, r_write};
+
+struct remote *remote__open(const struct vm_dev *d, unsigned index, char *err, size_t n)
+{
+	struct remote *r = calloc(1, sizeof(*r));
+	if (!r) {
+		snprintf(err, n, "device %u: out of memory", index);
+		return NULL;
+	}
+	r->index = index;
+	r->transport = d->transport;
+	pthread_mutex_init(&r->lock, NULL);
+	char why[160];
+	if (d->transport == VM_DEV_RING) {
+		if (ipc_chan__attach(&r->chan, d->fd_chan, d->fd_bell_dev, d->fd_bell_vcpu,
+				     IPC_SIDE_VCPU, why, sizeof(why)) < 0) {
+			snprintf(err, n, "device %u: channel: %s", index, why);
+			free(r);
+			return NULL;
+		}
+		ipc_chan__set_peer_fd(&r->chan, d->fd_peer);
+	} else if (ipc_sock__init(&r->sock, d->fd_chan) < 0) {
+		snprintf(err, n, "device %u: channel socket", index);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+int remote__attach(struct vm *vm, const struct vm_dev *d, unsigned index, char *err, size_t n)
+{
+	struct remote *r = remote__open(d, index, err, n);
+	if (!r)
+		return -EPROTO;
+	for (unsigned i = 0; i < d->nregions; i++) {
+		const struct vm_region *g = &d->regions[i];
+		if (g->kind == VM_REGION_PIO)
+			r->pio_mask |= 1u << i;
+		int e = iobus__register(g->kind == VM_REGION_PIO ? IOBUS_PIO : IOBUS_MMIO, g->base,
+					g->len, &remote_ops, r, i, "remote device");
+		if (e < 0) {
+			snprintf(err, n, "device %u: region %u: %s", index, i, strerror(-e));
+			return e;
+		}
+	}
+	for (unsigned i = 0; i < d->nirqfd; i++) {
+		int e = kvm__irqfd(vm, d->fd_irq[i], d->irq + i);
+		if (e < 0) {
+			snprintf(err, n, "device %u: KVM_IRQFD gsi %u: %s", index, d->irq + i,
+				 strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
