@@ -7,9 +7,10 @@
  * It locks itself down with TYPE's profile (Landlock + seccomp; "log" picks
  * the logging mode), then performs ACTION:
  *   wait     write "ready\n" on fd 1, block in read(0) until EOF, exit 0
- *   openat socket execve ptrace kill ioctl fork mmapx
+ *   openat socket execve ptrace kill tgkill ioctl fork mmapx
  *            one forbidden syscall; must die of SIGSYS (exit 3 if it survives)
  *   thread   create and join a thread (exit 0)
+ *   tgkill-self  signal 0 to itself with tgkill (exit 0)
  *   kvm      KVM_GET_API_VERSION on fd 3, print "kvm api N" (exit 0)
  *   fs       before lockdown: describe / ; Landlock only; try to open / again
  *
@@ -26,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -83,10 +86,17 @@ static int probe_fs(const char *type)
 	fd = open("/", O_RDONLY | O_DIRECTORY);
 	int ll = fd < 0 ? errno : 0;
 	int usr = open("/usr", O_RDONLY | O_DIRECTORY) >= 0;
-	n = snprintf(
-	    out, sizeof(out),
-	    "fs: entries=%d names=%s proc=%d etc=%d ro=%d landlock_open_root=%s usr_after=%d\n",
-	    entries, names, proc, etc, ro, ll ? strerrorname_np(ll) : "ok", usr);
+	/* Landlock's TCP rules answer before routing (this netns has no route) */
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(5900)};
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int s1 = socket(AF_INET, SOCK_STREAM, 0), s2 = socket(AF_INET, SOCK_STREAM, 0);
+	int con = connect(s1, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? errno : 0;
+	int bnd = bind(s2, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? errno : 0;
+	n = snprintf(out, sizeof(out),
+		     "fs: entries=%d names=%s proc=%d etc=%d ro=%d landlock_open_root=%s usr_after=%d "
+		     "tcp_connect=%s tcp_bind=%s\n",
+		     entries, names, proc, etc, ro, ll ? strerrorname_np(ll) : "ok", usr,
+		     con ? strerrorname_np(con) : "ok", bnd ? strerrorname_np(bnd) : "ok");
 	if (n > 0)
 		say(out);
 	return 0;
@@ -145,7 +155,15 @@ int main(int argc, char **argv)
 		syscall(SYS_ptrace, 0 /* PTRACE_TRACEME */, 0, 0, 0);
 	else if (strcmp(act, "kill") == 0)
 		syscall(SYS_kill, 2, SIGKILL);
-	else if (strcmp(act, "ioctl") == 0)
+	else if (strcmp(act, "tgkill") == 0) /* another thread group */
+		syscall(SYS_tgkill, 2, 2, SIGKILL);
+	else if (strcmp(act, "tgkill-self") == 0) {
+		if (syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0) == 0) {
+			say("tgkill self ok\n");
+			return 0;
+		}
+		return 8;
+	} else if (strcmp(act, "ioctl") == 0)
 		syscall(SYS_ioctl, 0, TCGETS, 0);
 	else if (strcmp(act, "fork") == 0)
 		syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);

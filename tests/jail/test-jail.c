@@ -53,6 +53,7 @@ struct opts {
 	uid_t uid;
 	int exe_fd;	/* -1: open the probe */
 	int bad_target; /* >0: fd 1 goes to this target */
+	const char *selinux_con;
 };
 
 static pid_t spawn_probe(const char *probe, const char *type, const char *act, const struct opts *o,
@@ -80,6 +81,7 @@ static pid_t spawn_probe(const char *probe, const char *type, const char *act, c
 	    .uid = o && o->uid ? o->uid : TEST_UID,
 	    .gid = TEST_GID,
 	    .cgroup = o ? o->cgroup : NULL,
+	    .selinux_exec_con = o ? o->selinux_con : NULL,
 	    .seccomp_log = o && o->log,
 	};
 	memset(r, 0, sizeof(*r));
@@ -459,6 +461,10 @@ static void test_threads(void **state)
 	expect_exit(probe_static, "blk", "thread", -1, "thread ok");
 	expect_exit(probe_dyn, "blk", "thread", -1, "thread ok");
 	expect_sigsys(probe_static, "serial", "thread", false, -1, NULL);
+	/* vcpu may signal its own threads, nobody else */
+	expect_exit(probe_static, "vcpu", "tgkill-self", -1, "tgkill self ok");
+	expect_sigsys(probe_static, "vcpu", "tgkill", true, -1, "blocked syscall tgkill (nr 234)");
+	expect_sigsys(probe_static, "serial", "tgkill-self", false, -1, NULL);
 	/* glibc's first pthread_create step (rt_sigaction) is already fatal here */
 	expect_sigsys(probe_static, "vnc", "thread", true, -1,
 		      "seccomp: blocked syscall rt_sigaction");
@@ -481,7 +487,8 @@ static void test_fs_static(void **state)
 	(void)state;
 	expect_exit(
 	    probe_static, "serial", "fs", -1,
-	    "fs: entries=0 names= proc=0 etc=0 ro=1 landlock_open_root=EACCES usr_after=0\n");
+	    "fs: entries=0 names= proc=0 etc=0 ro=1 landlock_open_root=EACCES usr_after=0 "
+		    "tcp_connect=EACCES tcp_bind=EACCES\n");
 }
 
 static void test_fs_dynamic(void **state)
@@ -492,7 +499,8 @@ static void test_fs_dynamic(void **state)
 	if (lstat("/lib", &st) < 0 || !S_ISLNK(st.st_mode))
 		skip();
 	expect_exit(probe_dyn, "serial", "fs", -1,
-		    " proc=0 etc=0 ro=1 landlock_open_root=EACCES usr_after=0\n");
+		    " proc=0 etc=0 ro=1 landlock_open_root=EACCES usr_after=0 "
+		    "tcp_connect=EACCES tcp_bind=EACCES\n");
 	expect_exit(probe_dyn, "vnc", "fs", -1, "fs: entries=3 ");
 }
 
@@ -574,6 +582,13 @@ static void test_fail_closed(void **state)
 	o.bad_target = 40; /* above serial's RLIMIT_NOFILE */
 	expect_fail("serial", &o, "jail: fds failed:");
 	o.bad_target = 0;
+
+	/* SELinux is off here: asking for an exec context must not be ignored */
+	if (access("/sys/fs/selinux/enforce", F_OK) != 0) {
+		o.selinux_con = "system_u:system_r:cellvm_serial_t:s0";
+		expect_fail("serial", &o, "jail: selinux failed:");
+		o.selinux_con = NULL;
+	}
 
 	/* the jail is built, exec refuses a file without x bits: child-side layer */
 	char tmpl[] = "/tmp/jail-noexec-XXXXXX";
