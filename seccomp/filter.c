@@ -169,6 +169,9 @@ int jail__lockdown(const char *type, bool seccomp_log, char *err, size_t errlen)
 		snprintf(err, errlen, "lockdown: prctl: %s", strerror(errno));
 		return -1;
 	}
+	const char *env = getenv(JAIL_ENV_SECCOMP_LOG);
+	if (env && strcmp(env, "1") == 0)
+		seccomp_log = true;
 	if (jail__landlock(p, err, errlen) < 0)
 		return -1;
 	return jail__seccomp(p, seccomp_log, err, errlen); /* last */

@@ -4,7 +4,7 @@
  * jailer. In the child, before exec:
  *
  *   1. fds      exactly the spec's fd table; everything else closed
- *   2. env      emptied
+ *   2. env      emptied (only CELLVM_SECCOMP_LOG=1 in logging mode)
  *   3. rlimits  the profile's (core dumps always off)
  *   4. cgroup   join the VM's cgroup in every mounted hierarchy we use
  *   5. groups   no supplementary groups
@@ -77,7 +77,7 @@ struct plan {
 	unsigned ncg;
 	bool dynamic; /* the binary has an ELF interpreter */
 	int cap_last;
-	char *const empty_env[1];
+	char *env[2]; /* empty, or only JAIL_ENV_SECCOMP_LOG */
 };
 
 /* ---- child side ---- */
@@ -250,7 +250,7 @@ static void __attribute__((noreturn)) child_main(struct plan *pl)
 	child_fds(pl, &ew, &gr, &ex);
 
 	extern char **environ;
-	environ = (char **)pl->empty_env;
+	environ = pl->env;
 
 	struct rlimit rl = {0, 0};
 	if (setrlimit(RLIMIT_CORE, &rl) < 0)
@@ -317,7 +317,7 @@ static void __attribute__((noreturn)) child_main(struct plan *pl)
 		close(attr_fd);
 	}
 
-	syscall(SYS_execveat, ex, "", s->argv, pl->empty_env, AT_EMPTY_PATH);
+	syscall(SYS_execveat, ex, "", s->argv, pl->env, AT_EMPTY_PATH);
 	child_fail(ew, "exec", s->argv[0], errno);
 }
 
@@ -623,6 +623,8 @@ pid_t jail__spawn(const struct jail_spec *s, int *pidfd_out, char *err, size_t e
 	pl->p = p;
 	pl->cap_last = get_cap_last();
 	pl->dynamic = exe_is_dynamic(s->exe_fd);
+	static char log_env[] = JAIL_ENV_SECCOMP_LOG "=1";
+	pl->env[0] = s->seccomp_log ? log_env : NULL;
 	pid_t ret = -1;
 	int ep[2] = {-1, -1}, gp[2] = {-1, -1};
 	if (s->cgroup && cgroup_plan(pl, s->cgroup, err, errlen) < 0)

@@ -40,7 +40,8 @@ struct jail_spec {
 	bool seccomp_log;	      /* passed on for information; the child chooses at lockdown */
 };
 
-#define JAIL_MAX_FDS 64
+#define JAIL_MAX_FDS	     64
+#define JAIL_ENV_SECCOMP_LOG "CELLVM_SECCOMP_LOG"
 
 /*
  * Spawn a confined child. Returns its pid (in the caller's pid namespace)
@@ -53,9 +54,9 @@ pid_t jail__spawn(const struct jail_spec *s, int *pidfd_out, char *err, size_t e
 /*
  * In the exec'd child, once its mappings are set up: no_new_privs,
  * not dumpable, Landlock, then seccomp (last). 0 or -1 with err.
- * seccomp_log: blocked syscalls trap to a handler that writes
- * "seccomp: blocked syscall NAME (nr N)" on stderr and the process then
- * dies of SIGSYS; otherwise the kernel kills the process at once.
+ * seccomp_log (or CELLVM_SECCOMP_LOG=1 from jail_spec.seccomp_log): blocked syscalls trap to a
+ * handler that writes "seccomp: blocked syscall NAME (nr N)" on stderr and the process then dies of
+ * SIGSYS; otherwise the kernel kills the process at once.
  */
 int jail__lockdown(const char *type, bool seccomp_log, char *err, size_t errlen);
 

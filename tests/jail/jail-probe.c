@@ -92,11 +92,12 @@ static int probe_fs(const char *type)
 	int s1 = socket(AF_INET, SOCK_STREAM, 0), s2 = socket(AF_INET, SOCK_STREAM, 0);
 	int con = connect(s1, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? errno : 0;
 	int bnd = bind(s2, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? errno : 0;
-	n = snprintf(out, sizeof(out),
-		     "fs: entries=%d names=%s proc=%d etc=%d ro=%d landlock_open_root=%s usr_after=%d "
-		     "tcp_connect=%s tcp_bind=%s\n",
-		     entries, names, proc, etc, ro, ll ? strerrorname_np(ll) : "ok", usr,
-		     con ? strerrorname_np(con) : "ok", bnd ? strerrorname_np(bnd) : "ok");
+	n = snprintf(
+	    out, sizeof(out),
+	    "fs: entries=%d names=%s proc=%d etc=%d ro=%d landlock_open_root=%s usr_after=%d "
+	    "tcp_connect=%s tcp_bind=%s\n",
+	    entries, names, proc, etc, ro, ll ? strerrorname_np(ll) : "ok", usr,
+	    con ? strerrorname_np(con) : "ok", bnd ? strerrorname_np(bnd) : "ok");
 	if (n > 0)
 		say(out);
 	return 0;

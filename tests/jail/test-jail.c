@@ -54,6 +54,7 @@ struct opts {
 	int exe_fd;	/* -1: open the probe */
 	int bad_target; /* >0: fd 1 goes to this target */
 	const char *selinux_con;
+	bool env_log; /* logging mode from jail_spec.seccomp_log, not argv */
 };
 
 static pid_t spawn_probe(const char *probe, const char *type, const char *act, const struct opts *o,
@@ -65,7 +66,9 @@ static pid_t spawn_probe(const char *probe, const char *type, const char *act, c
 	assert_int_equal(pipe2(er, O_CLOEXEC), 0);
 	int exe = o && o->exe_fd >= 0 ? o->exe_fd : open(probe, O_PATH | O_CLOEXEC);
 	assert_true(exe >= 0);
-	char *argv[] = {"jail-probe", (char *)type, (char *)act, o && o->log ? "log" : NULL, NULL};
+	/* logging mode through argv ("log") or, with env_log, through the spec only */
+	char *argv[] = {"jail-probe", (char *)type, (char *)act,
+			o && o->log && !o->env_log ? "log" : NULL, NULL};
 	struct jail_fd fds[4] = {
 	    {in[0], 0, "commands from the test"},
 	    {out[1], o && o->bad_target ? o->bad_target : 1, "results to the test"},
@@ -82,7 +85,7 @@ static pid_t spawn_probe(const char *probe, const char *type, const char *act, c
 	    .gid = TEST_GID,
 	    .cgroup = o ? o->cgroup : NULL,
 	    .selinux_exec_con = o ? o->selinux_con : NULL,
-	    .seccomp_log = o && o->log,
+	    .seccomp_log = o && o->env_log,
 	};
 	memset(r, 0, sizeof(*r));
 	r->pidfd = -1;
@@ -322,8 +325,15 @@ static void check_running(const char *probe, const char *type)
 			fail_msg("%s: shares %s namespace %s", type, ns[i], a);
 	}
 
+	/* empty environment */
+	char path[64], envbuf[64];
+	snprintf(path, sizeof(path), "/proc/%d/environ", r.pid);
+	int efd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(efd >= 0);
+	assert_int_equal(slurp(efd, envbuf, sizeof(envbuf)), 0);
+	close(efd);
+
 	/* exactly fds 0, 1, 2 */
-	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/fd", r.pid);
 	unsigned seen = 0, count = 0;
 	DIR *d = opendir(path);
@@ -381,11 +391,11 @@ static void test_status_dynamic_binary(void **state)
 
 /* ---- forbidden actions ---- */
 
-static void expect_sigsys(const char *probe, const char *type, const char *act, bool log,
-			  int extra_fd, const char *stderr_has)
+static void expect_sigsys_opt(const char *probe, const char *type, const char *act, bool log,
+			      bool env_log, int extra_fd, const char *stderr_has)
 {
 	struct run r;
-	struct opts o = {.log = log, .extra_fd = extra_fd, .exe_fd = -1};
+	struct opts o = {.log = log, .env_log = env_log, .extra_fd = extra_fd, .exe_fd = -1};
 	if (spawn_probe(probe, type, act, &o, &r) < 0)
 		fail_msg("%s %s: %s", type, act, r.err);
 	int status, code = finish(&r, &status);
@@ -401,6 +411,12 @@ static void expect_sigsys(const char *probe, const char *type, const char *act, 
 	if (!log)
 		assert_null(strstr(err, "seccomp:"));
 	close_run(&r);
+}
+
+static void expect_sigsys(const char *probe, const char *type, const char *act, bool log,
+			  int extra_fd, const char *stderr_has)
+{
+	expect_sigsys_opt(probe, type, act, log, false, extra_fd, stderr_has);
 }
 
 static void test_forbidden_actions(void **state)
@@ -435,6 +451,9 @@ static void test_log_mode(void **state)
 		      "seccomp: blocked syscall kill (nr 62)\n");
 	expect_sigsys(probe_static, "blk", "fork", true, -1,
 		      "seccomp: blocked syscall clone (nr 56)\n");
+	/* jail_spec.seccomp_log alone switches the child to logging mode */
+	expect_sigsys_opt(probe_static, "input", "ptrace", true, true, -1,
+			  "seccomp: blocked syscall ptrace (nr 101)\n");
 }
 
 static void expect_exit(const char *probe, const char *type, const char *act, int extra_fd,
@@ -485,9 +504,8 @@ static void test_kvm_ioctl(void **state)
 static void test_fs_static(void **state)
 {
 	(void)state;
-	expect_exit(
-	    probe_static, "serial", "fs", -1,
-	    "fs: entries=0 names= proc=0 etc=0 ro=1 landlock_open_root=EACCES usr_after=0 "
+	expect_exit(probe_static, "serial", "fs", -1,
+		    "fs: entries=0 names= proc=0 etc=0 ro=1 landlock_open_root=EACCES usr_after=0 "
 		    "tcp_connect=EACCES tcp_bind=EACCES\n");
 }
 
