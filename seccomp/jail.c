@@ -41,6 +41,7 @@
 #include <sys/fsuid.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <grp.h>
@@ -82,11 +83,12 @@ struct plan {
 
 /* ---- child side ---- */
 
+/* "layer|what|errno": strerror() may take locale locks another broker
+ * thread held at fork, so the parent does the translation. */
 static void __attribute__((noreturn)) child_fail(int fd, const char *layer, const char *what, int e)
 {
 	char buf[512];
-	int n = snprintf(buf, sizeof(buf), "%s: %s%s%s", layer, what ? what : "", what ? ": " : "",
-			 strerror(e));
+	int n = snprintf(buf, sizeof(buf), "%s|%s|%d", layer, what ? what : "", e);
 	if (n > 0) {
 		ssize_t r = write(fd, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 		(void)r;
@@ -536,9 +538,21 @@ static int spawn_checks(const struct jail_spec *s, const struct profile *p, char
 	return 0;
 }
 
-/* "layer: reason" from the child (or from the id-map step) -> err. */
+/* "layer|what|errno" from the child, or "layer: reason" from the parent's
+ * own id-map step -> err. */
 static pid_t fail_msg(char *err, size_t errlen, char *msg)
 {
+	char *bar = strchr(msg, '|');
+	char *bar2 = bar ? strchr(bar + 1, '|') : NULL;
+	if (bar && bar2) {
+		*bar = *bar2 = 0;
+		char *end;
+		long e = strtol(bar2 + 1, &end, 10);
+		char reason[512];
+		snprintf(reason, sizeof(reason), "%s%s%s", bar + 1, bar[1] ? ": " : "",
+			 strerror((int)e));
+		return fail(err, errlen, msg, reason);
+	}
 	char *colon = strstr(msg, ": ");
 	if (!colon)
 		return fail(err, errlen, "spawn", msg[0] ? msg : "child died before reporting");
@@ -587,7 +601,7 @@ static pid_t supervise(long pid, int pidfd, int er, int gw, const struct jail_sp
 		reap(pidfd);
 		return fail_msg(err, errlen, msg);
 	}
-	if (write(gw, "G", 1) != 1) {
+	if (send(gw, "G", 1, MSG_NOSIGNAL) != 1) { /* no SIGPIPE if the child died */
 		snprintf(msg, sizeof(msg), "spawn: %s", strerror(errno));
 		reap(pidfd);
 		return fail_msg(err, errlen, msg);
@@ -629,7 +643,8 @@ pid_t jail__spawn(const struct jail_spec *s, int *pidfd_out, char *err, size_t e
 	int ep[2] = {-1, -1}, gp[2] = {-1, -1};
 	if (s->cgroup && cgroup_plan(pl, s->cgroup, err, errlen) < 0)
 		goto out;
-	if (pipe2(ep, O_CLOEXEC) < 0 || pipe2(gp, O_CLOEXEC) < 0) {
+	if (pipe2(ep, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, gp) < 0) {
 		fail(err, errlen, "spawn", strerror(errno));
 		goto out;
 	}

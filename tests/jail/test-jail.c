@@ -551,6 +551,16 @@ static void test_cgroup_join(void **state)
 	assert_non_null(strstr(buf, want));
 	snprintf(want, sizeof(want), ":cpu:/%s\n", name);
 	assert_non_null(strstr(buf, want));
+	/* the v2 hierarchy too, where one is mounted */
+	char mi[16384];
+	int mfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	assert_true(mfd >= 0);
+	slurp(mfd, mi, sizeof(mi));
+	close(mfd);
+	if (strstr(mi, " - cgroup2 ")) {
+		snprintf(want, sizeof(want), "0::/%s\n", name);
+		assert_non_null(strstr(buf, want));
+	}
 	int status;
 	assert_int_equal(finish(&r, &status), CLD_EXITED);
 	close_run(&r);
