@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blk: virtio-blk over a raw or qcow2 image fd the broker opened. The
+ * only device with threads (a small I/O pool) and io_uring.
+ */
+#include <fcntl.h>
+#include <linux/falloc.h>
+
+#include "profile.h"
+
+static const struct sc_rule blk_rules[] = {
+    PROFILE_BASE_RULES,
+    PROFILE_THREAD_RULES,
+    SC_ALLOW(pread64, "read image sectors and qcow2 metadata"),
+    SC_ALLOW(pwrite64, "write image sectors and qcow2 metadata"),
+    SC_ALLOW(preadv, "scatter reads straight into guest buffers"),
+    SC_ALLOW(pwritev, "gather writes straight from guest buffers"),
+    SC_ALLOW(fdatasync, "VIRTIO_BLK_T_FLUSH"),
+    SC_ALLOW_IF(fallocate, "discard / write-zeroes: punch a hole, keep the size",
+		SC_ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
+    SC_ALLOW(fstat, "image size at start-up"),
+    SC_ALLOW(io_uring_enter, "submit/complete I/O on a ring set up before lockdown"),
+    SC_ALLOW(io_uring_register, "register the image fd and buffers with the ring"),
+};
+
+const struct profile profile_blk = {
+    .type = "blk",
+    .desc = "virtio-blk over a raw/qcow2 image fd; I/O thread pool or io_uring",
+    .selinux_type = "cellvm_blk_t",
+    PROFILE_RULES(blk_rules),
+    .namespaces = PROFILE_ALL_NS,
+    .caps = 0,
+    .threads = true,
+    .guest_ram = true,
+    .landlock_fs = true,
+    .landlock_net = true,
+    .landlock_scope = true,
+    PROFILE_RLIMITS(PROFILE_RL(RLIMIT_CORE, 0), PROFILE_RL(RLIMIT_NOFILE, 64),
+		    PROFILE_RL(RLIMIT_NPROC, 32), PROFILE_RL(RLIMIT_MEMLOCK, 0),
+		    PROFILE_RL(RLIMIT_MSGQUEUE, 0)),
+};

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * net: virtio-net. Frames go between virtqueues in guest RAM (mapped
+ * before lockdown) and the TAP fd the broker opened and configured (offloads
+ * and vnet header size are set by the broker: no ioctl here).
+ */
+#include "profile.h"
+
+static const struct sc_rule net_rules[] = {
+    PROFILE_BASE_RULES,
+    SC_ALLOW(readv, "receive a frame from TAP into header + buffer"),
+    SC_ALLOW(writev, "send a frame to TAP from header + guest buffers"),
+};
+
+const struct profile profile_net = {
+    .type = "net",
+    .desc = "virtio-net between guest RAM virtqueues and a TAP fd",
+    .selinux_type = "cellvm_net_t",
+    PROFILE_RULES(net_rules),
+    .namespaces = PROFILE_ALL_NS,
+    .caps = 0,
+    .threads = false,
+    .guest_ram = true,
+    .landlock_fs = true,
+    .landlock_net = true,
+    .landlock_scope = true,
+    PROFILE_RLIMITS(PROFILE_RL(RLIMIT_CORE, 0), PROFILE_RL(RLIMIT_NOFILE, 32),
+		    PROFILE_RL(RLIMIT_NPROC, 1), PROFILE_RL(RLIMIT_MEMLOCK, 0),
+		    PROFILE_RL(RLIMIT_FSIZE, 0), PROFILE_RL(RLIMIT_MSGQUEUE, 0)),
+};
