@@ -43,12 +43,12 @@ static void fake_reset(void *priv)
 }
 
 static const struct virtio_dev_ops fake_ops = {
-	.device_id = 42,
-	.cfg_size = 8,
-	.cfg_get = fake_cfg_get,
-	.cfg_write = fake_cfg_write,
-	.kick = fake_kick,
-	.reset = fake_reset,
+    .device_id = 42,
+    .cfg_size = 8,
+    .cfg_get = fake_cfg_get,
+    .cfg_write = fake_cfg_write,
+    .kick = fake_kick,
+    .reset = fake_reset,
 };
 
 struct fx {
@@ -182,7 +182,7 @@ static void test_negotiation_ok(void **state)
 	struct fx *f = *state;
 	uint8_t st = vdrv__start(&f->d, &f->vp, GOOD, 2, 8);
 	assert_int_equal(st, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-				     VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+				 VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
 	assert_true(virtio_pci__has_feature(&f->vp, FAKE_FEATURE));
 	assert_false(virtio_pci__has_feature(&f->vp, VIRTIO_F_EVENT_IDX));
 	assert_true(virtio_pci__queue_live(&f->vp, 0));
@@ -365,20 +365,20 @@ static void test_device_cfg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_config_space),
-		T(test_device_features),
-		T(test_negotiation_needs_version_1),
-		T(test_negotiation_rejects_unoffered),
-		T(test_negotiation_ok),
-		T(test_driver_ok_needs_features_ok),
-		T(test_queue_registers),
-		T(test_frozen_after_enable),
-		T(test_bad_ring_needs_reset),
-		T(test_bad_queue_size_needs_reset),
-		T(test_enable_needs_features_ok),
-		T(test_reset),
-		T(test_kicks),
-		T(test_device_cfg),
+	    T(test_config_space),
+	    T(test_device_features),
+	    T(test_negotiation_needs_version_1),
+	    T(test_negotiation_rejects_unoffered),
+	    T(test_negotiation_ok),
+	    T(test_driver_ok_needs_features_ok),
+	    T(test_queue_registers),
+	    T(test_frozen_after_enable),
+	    T(test_bad_ring_needs_reset),
+	    T(test_bad_queue_size_needs_reset),
+	    T(test_enable_needs_features_ok),
+	    T(test_reset),
+	    T(test_kicks),
+	    T(test_device_cfg),
 	};
 	return cmocka_run_group_tests_name("virtio-pci", tests, NULL, NULL);
 }

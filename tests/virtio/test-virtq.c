@@ -69,7 +69,8 @@ static void test_pop_empty(void **state)
 static void test_pop_direct(void **state)
 {
 	struct fx *f = *state;
-	struct vbuf b[3] = {{VDRV_DATA, 16, false}, {VDRV_DATA + 0x1000, 512, false},
+	struct vbuf b[3] = {{VDRV_DATA, 16, false},
+			    {VDRV_DATA + 0x1000, 512, false},
 			    {VDRV_DATA + 0x2000, 1, true}};
 	uint16_t head = vdrv__add(&f->d, 0, b, 3, false);
 	assert_int_equal(virtq__pop(&f->vq, &f->req), 1);
@@ -88,7 +89,8 @@ static void test_pop_direct(void **state)
 static void test_pop_indirect(void **state)
 {
 	struct fx *f = *state;
-	struct vbuf b[3] = {{VDRV_DATA, 16, false}, {VDRV_DATA + 0x1000, 4096, true},
+	struct vbuf b[3] = {{VDRV_DATA, 16, false},
+			    {VDRV_DATA + 0x1000, 4096, true},
 			    {VDRV_DATA + 0x3000, 1, true}};
 	vdrv__add(&f->d, 0, b, 3, true);
 	assert_int_equal(virtq__pop(&f->vq, &f->req), 1);
@@ -360,35 +362,35 @@ static void test_iov_helpers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_init_rejects),
-		T(test_pop_empty),
-		T(test_pop_direct),
-		T(test_pop_indirect),
-		T(test_indirect_not_negotiated),
-		T(test_zero_length_skipped),
-		T(test_avail_idx_jump),
-		T(test_head_out_of_range),
-		T(test_next_out_of_range),
-		T(test_loop),
-		T(test_self_loop),
-		T(test_write_before_read),
-		T(test_outside_ram),
-		T(test_straddles_end),
-		T(test_huge_length),
-		T(test_wrapping_address),
-		T(test_overlaps_desc),
-		T(test_overlaps_avail),
-		T(test_overlaps_used),
-		T(test_indirect_bad_len),
-		T(test_indirect_outside_ram),
-		T(test_indirect_nested),
-		T(test_indirect_with_next),
-		T(test_indirect_not_head),
-		T(test_indirect_loop),
-		T(test_indirect_next_out_of_table),
-		T(test_push_and_notify),
-		T(test_event_idx),
-		T(test_iov_helpers),
+	    T(test_init_rejects),
+	    T(test_pop_empty),
+	    T(test_pop_direct),
+	    T(test_pop_indirect),
+	    T(test_indirect_not_negotiated),
+	    T(test_zero_length_skipped),
+	    T(test_avail_idx_jump),
+	    T(test_head_out_of_range),
+	    T(test_next_out_of_range),
+	    T(test_loop),
+	    T(test_self_loop),
+	    T(test_write_before_read),
+	    T(test_outside_ram),
+	    T(test_straddles_end),
+	    T(test_huge_length),
+	    T(test_wrapping_address),
+	    T(test_overlaps_desc),
+	    T(test_overlaps_avail),
+	    T(test_overlaps_used),
+	    T(test_indirect_bad_len),
+	    T(test_indirect_outside_ram),
+	    T(test_indirect_nested),
+	    T(test_indirect_with_next),
+	    T(test_indirect_not_head),
+	    T(test_indirect_loop),
+	    T(test_indirect_next_out_of_table),
+	    T(test_push_and_notify),
+	    T(test_event_idx),
+	    T(test_iov_helpers),
 	};
 	return cmocka_run_group_tests_name("virtq", tests, NULL, NULL);
 }

@@ -55,8 +55,7 @@ uint8_t vdrv__start(struct vdrv *d, struct virtio_pci *vp, uint64_t features, un
 	d->qsize = qsize;
 	vdrv__wr(d, VIRTIO_PCI_COMMON_STATUS, 1, 0);
 	vdrv__wr(d, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE);
-	vdrv__wr(d, VIRTIO_PCI_COMMON_STATUS, 1,
-		 VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	vdrv__wr(d, VIRTIO_PCI_COMMON_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	vdrv__wr(d, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
 	vdrv__wr(d, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)features);
 	vdrv__wr(d, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
@@ -80,12 +79,12 @@ uint8_t vdrv__start(struct vdrv *d, struct virtio_pci *vp, uint64_t features, un
 	}
 	vdrv__wr(d, VIRTIO_PCI_COMMON_STATUS, 1,
 		 VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-			 VIRTIO_STATUS_DRIVER_OK);
+		     VIRTIO_STATUS_DRIVER_OK);
 	return vdrv__rd(d, VIRTIO_PCI_COMMON_STATUS, 1);
 }
 
-void vdrv__desc(struct vdrv *d, unsigned q, uint16_t i, uint64_t addr, uint32_t len,
-		uint16_t flags, uint16_t next)
+void vdrv__desc(struct vdrv *d, unsigned q, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		uint16_t next)
 {
 	struct virtq_desc desc = {addr, len, flags, next};
 	memcpy(d->mem + VDRV_DESC(q) + 16u * i, &desc, 16);
@@ -99,18 +98,18 @@ void vdrv__publish(struct vdrv *d, unsigned q, uint16_t head)
 	__atomic_store_n(&avail[1], d->avail_idx[q], __ATOMIC_RELEASE);
 }
 
-uint16_t vdrv__add(struct vdrv *d, unsigned q, const struct vbuf *bufs, unsigned n,
-		   bool indirect)
+uint16_t vdrv__add(struct vdrv *d, unsigned q, const struct vbuf *bufs, unsigned n, bool indirect)
 {
 	uint16_t head = d->next_desc[q] % d->qsize;
 	if (indirect) {
 		/* The table goes at the end of the scratch area (tests' headers use the start). */
 		uint64_t table = VDRV_SCRATCH(q) + 0x4000 - 16u * n;
 		for (unsigned i = 0; i < n; i++) {
-			struct virtq_desc desc = {bufs[i].gpa, bufs[i].len,
-						  (uint16_t)((bufs[i].write ? VIRTQ_DESC_F_WRITE : 0) |
-							     (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
-						  (uint16_t)(i + 1)};
+			struct virtq_desc desc = {
+			    bufs[i].gpa, bufs[i].len,
+			    (uint16_t)((bufs[i].write ? VIRTQ_DESC_F_WRITE : 0) |
+				       (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+			    (uint16_t)(i + 1)};
 			memcpy(d->mem + table + 16u * i, &desc, 16);
 		}
 		vdrv__desc(d, q, head, table, 16u * n, VIRTQ_DESC_F_INDIRECT, 0);
@@ -120,7 +119,7 @@ uint16_t vdrv__add(struct vdrv *d, unsigned q, const struct vbuf *bufs, unsigned
 			uint16_t idx = (head + i) % d->qsize;
 			vdrv__desc(d, q, idx, bufs[i].gpa, bufs[i].len,
 				   (bufs[i].write ? VIRTQ_DESC_F_WRITE : 0) |
-					   (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0),
+				       (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0),
 				   (idx + 1) % d->qsize);
 		}
 		d->next_desc[q] += n;

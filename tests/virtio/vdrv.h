@@ -13,13 +13,13 @@
 #include "device-procs/device.h"
 #include "device-procs/virtio/virtio_pci.h"
 
-#define VDRV_RAM_SIZE  (8u << 20)
-#define VDRV_Q_STRIDE  0x8000u /* per-queue area: desc, avail, used, scratch */
-#define VDRV_DESC(q)   ((uint64_t)(q) * VDRV_Q_STRIDE)
-#define VDRV_AVAIL(q)  (VDRV_DESC(q) + 0x1000)
-#define VDRV_USED(q)   (VDRV_DESC(q) + 0x2000)
+#define VDRV_RAM_SIZE	(8u << 20)
+#define VDRV_Q_STRIDE	0x8000u /* per-queue area: desc, avail, used, scratch */
+#define VDRV_DESC(q)	((uint64_t)(q)*VDRV_Q_STRIDE)
+#define VDRV_AVAIL(q)	(VDRV_DESC(q) + 0x1000)
+#define VDRV_USED(q)	(VDRV_DESC(q) + 0x2000)
 #define VDRV_SCRATCH(q) (VDRV_DESC(q) + 0x3000) /* 20 KiB: headers, indirect tables */
-#define VDRV_DATA      0x100000u		/* data buffers from 1 MiB up */
+#define VDRV_DATA	0x100000u		/* data buffers from 1 MiB up */
 
 struct vbuf {
 	uint64_t gpa;
@@ -56,14 +56,13 @@ uint8_t vdrv__start(struct vdrv *d, struct virtio_pci *vp, uint64_t features, un
 		    uint16_t qsize);
 
 /* Write descriptors for bufs (direct, or one indirect table in scratch) and publish. */
-uint16_t vdrv__add(struct vdrv *d, unsigned q, const struct vbuf *bufs, unsigned n,
-		   bool indirect);
+uint16_t vdrv__add(struct vdrv *d, unsigned q, const struct vbuf *bufs, unsigned n, bool indirect);
 /* Publish `head` in the avail ring without writing descriptors. */
 void vdrv__publish(struct vdrv *d, unsigned q, uint16_t head);
 /* Next used element if there is one: returns true and fills id/len. */
 bool vdrv__used(struct vdrv *d, unsigned q, uint32_t *id, uint32_t *len);
 /* Raw descriptor write at index i of queue q's table. */
-void vdrv__desc(struct vdrv *d, unsigned q, uint16_t i, uint64_t addr, uint32_t len,
-		uint16_t flags, uint16_t next);
+void vdrv__desc(struct vdrv *d, unsigned q, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
+		uint16_t next);
 
 #endif
