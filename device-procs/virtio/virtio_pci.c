@@ -62,7 +62,7 @@ void virtio_pci__needs_reset(struct virtio_pci *vp, unsigned q)
 		vp->q[q].broken = true;
 	if (vp->status & VIRTIO_STATUS_NEEDS_RESET)
 		return;
-	log__err("virtio %u: driver error on queue %u, device needs reset", vp->ops->device_id, q);
+	log__info("virtio %u: driver error on queue %u, device needs reset", vp->ops->device_id, q);
 	vp->status |= VIRTIO_STATUS_NEEDS_RESET;
 	raise_vector(vp, vp->config_vector, VIRTIO_ISR_CONFIG);
 }

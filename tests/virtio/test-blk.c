@@ -188,7 +188,8 @@ static int submit(struct fx *f, unsigned q, uint32_t type, uint64_t sector, cons
 	struct vbuf b[8];
 	put_hdr(f, q, type, sector);
 	b[0] = (struct vbuf){HDR(q), 16, false};
-	memcpy(b + 1, data, ndata * sizeof(*data));
+	if (ndata)
+		memcpy(b + 1, data, ndata * sizeof(*data));
 	b[ndata + 1] = (struct vbuf){STATUS(q), 1, true};
 	*(uint8_t *)vdrv__ptr(&f->d, STATUS(q)) = 0xee;
 	uint16_t head = vdrv__add(&f->d, q, b, ndata + 2, false);
