@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CELLVM_BLK_RAW_H
+#define CELLVM_BLK_RAW_H
+
+#include <stdbool.h>
+
+#include "backend.h"
+
+/*
+ * A raw image on `fd` (regular file or block device, opened by the broker;
+ * O_RDWR unless readonly). The disk size is the file size rounded down to
+ * 512 bytes. Fills *b; returns 0 or -errno. b->ops->close does not close fd.
+ */
+int raw__open(struct blk_backend *b, int fd, bool readonly);
+
+#endif
