@@ -55,6 +55,9 @@ static const struct sc_rule vcpu_rules[] = {
     KVM_IOCTL(KVM_SET_MP_STATE, "start/park APs"),
     /* guest RAM and kvm_run are mmapped through the base mmap rule (never PROT_EXEC) */
     SC_ALLOW(pread64, "read the kernel/initrd images from fds the broker opened"),
+    SC_ALLOW(recvfrom, "control socket: the broker's stop request (recv)"),
+    SC_ALLOW(sendto, "control socket: events to the broker (send)"),
+    SC_ALLOW(getrusage, "the vcpu-worker's CPU time for the boot-timer report"),
     SC_ALLOW(getpid, "pthread_kill needs the thread group id"),
     SC_ALLOW(gettid, "name and pin vCPU threads"),
     SC_ALLOW_IF(tgkill, "kick a vCPU thread out of KVM_RUN: own thread group only, no kill()",

@@ -76,8 +76,6 @@ int kvm__create_vm(struct vm *vm, int kvm_fd, int ram_fd, uint64_t ram_size, uns
 	void *host = mmap(NULL, ram_size, PROT_READ | PROT_WRITE, MAP_SHARED, ram_fd, 0);
 	if (host == MAP_FAILED)
 		return fail(err, n, "mmap guest RAM");
-	/* The guest never executes host code; keep RAM out of core dumps. */
-	madvise(host, ram_size, MADV_DONTDUMP);
 	gmem__init(&vm->ram, host, ram_size);
 	if (set_slot(vm, 0, 0, vm->ram.low_size, host) < 0)
 		return fail(err, n, "KVM_SET_USER_MEMORY_REGION (low RAM)");

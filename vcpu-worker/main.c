@@ -85,15 +85,22 @@ static void check_ram_fd(void)
 		fatal("guest RAM memfd is not sealed against shrink and grow");
 }
 
+/* Map the images before lockdown; they are parsed only after it. */
+static struct boot_input images;
+
+static void map_images(void)
+{
+	images.kernel = map_file(CV_FD_KERNEL, &images.kernel_len, "kernel");
+	if (plan.has_initrd)
+		images.initrd = map_file(CV_FD_INITRD, &images.initrd_len, "initrd");
+}
+
 static void load_guest(void)
 {
-	struct boot_input in = {0};
+	struct boot_input in = images;
 	struct boot_setup bs;
 	char err[200];
 
-	in.kernel = map_file(CV_FD_KERNEL, &in.kernel_len, "kernel");
-	if (plan.has_initrd)
-		in.initrd = map_file(CV_FD_INITRD, &in.initrd_len, "initrd");
 	in.cmdline = plan.cmdline;
 	in.ncpus = plan.ncpus;
 	if (loader__load(&vm.ram, &in, &bs, err, sizeof(err)) < 0)
@@ -160,24 +167,27 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	read_plan();
-	/* Everything below handles the guest and its kernel image: confine first. */
-	if (jail__lockdown("vcpu", plan.seccomp_log, err, sizeof(err)) < 0)
-		fatal("confinement: %s", err);
 	check_ram_fd();
+	map_images();
 	control__done_efd = eventfd(0, EFD_CLOEXEC);
 	if (control__done_efd < 0)
 		fatal("eventfd: %s", strerror(errno));
+	/* Set-up from the broker's trusted plan: the VM, vCPUs, device channels. */
 	if (kvm__create_vm(&vm, CV_FD_KVM, CV_FD_RAM, plan.mem_size, plan.ncpus, err,
 			   sizeof(err)) < 0)
 		fatal("%s", err);
 	for (unsigned i = 0; i < plan.ncpus; i++)
 		if (vcpu__create(&vm, i, &vcpus[i], err, sizeof(err)) < 0)
 			fatal("%s", err);
-	load_guest();
+	vcpu__init_signals();
 	if (platform__init() < 0)
 		fatal("platform ports: cannot register");
 	if (devices__init(&vm, &plan, err, sizeof(err)) < 0)
 		fatal("%s", err);
+	/* Everything below handles the kernel image and the guest: confine first. */
+	if (jail__lockdown("vcpu", plan.seccomp_log, err, sizeof(err)) < 0)
+		fatal("confinement: %s", err);
+	load_guest();
 
 	control__event(VM_EV_READY, 0, 0, NULL);
 	for (unsigned i = 0; i < plan.ncpus; i++)

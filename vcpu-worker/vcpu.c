@@ -233,14 +233,14 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+void vcpu__init_signals(void)
+{
+	struct sigaction sa = {.sa_handler = kick_handler};
+	sigaction(SIG_VCPU_KICK, &sa, NULL);
+}
+
 int vcpu__start(struct vcpu *v)
 {
-	static int sig_installed;
-	if (!sig_installed) {
-		struct sigaction sa = {.sa_handler = kick_handler};
-		sigaction(SIG_VCPU_KICK, &sa, NULL);
-		sig_installed = 1;
-	}
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	cpu_set_t allowed;

@@ -27,6 +27,8 @@ struct vcpu {
 	pthread_t thread;
 };
 
+/* Install the signal that kicks a vCPU out of KVM_RUN (before lockdown). */
+void vcpu__init_signals(void);
 int vcpu__create(struct vm *vm, unsigned id, struct vcpu *v, char *err, size_t n);
 int vcpu__set_boot_regs(struct vcpu *v, const struct boot_regs *b, char *err, size_t n);
 /* Start the vCPU thread (pinned to a host CPU when the host has several). */

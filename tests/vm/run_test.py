@@ -45,11 +45,39 @@ def case_exit_status(cellvm, payload):
     expect(rc == 7, f"exit status {rc}, expected the guest's 7")
 
 
+def run_until(args, needle, timeout=30):
+    """Start cellvm, wait for `needle` on the console, stop it with SIGTERM."""
+    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    out = b""
+    deadline = time.monotonic() + timeout
+    os.set_blocking(p.stdout.fileno(), False)
+    while time.monotonic() < deadline and needle not in out:
+        time.sleep(0.05)
+        chunk = p.stdout.read()
+        if chunk:
+            out += chunk
+        if p.poll() is not None:
+            break
+    p.send_signal(signal.SIGTERM)
+    try:
+        rest, err = p.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        fail("cellvm did not stop on SIGTERM")
+    out += rest or b""
+    text, err = out.decode(errors="replace"), err.decode(errors="replace")
+    print(f"$ {' '.join(args)}\n--- rc {p.returncode}\n--- stdout\n{text}--- stderr\n{err}")
+    return p.returncode, text, err
+
+
 def case_cmdline_memory(cellvm, payload):
-    rc, out, _ = run([cellvm, "run", "--kernel", payload, "--memory", "64M",
-                      "--cmdline", "hello=world  spaces"])
-    expect(rc == 0, f"exit status {rc}")
-    expect("hello=world  spaces" in out, "the command line did not reach the guest")
+    """The demo guest echoes its command line and RAM size."""
+    rc, out, _ = run_until([cellvm, "run", "--kernel", payload, "--memory", "64M",
+                            "--cmdline", "hello=world  spaces"], b"alive 1")
+    expect("cmdline: hello=world  spaces" in out, "the command line did not reach the guest")
+    expect("ram: 63 MiB" in out or "ram: 64 MiB" in out, "the guest did not see 64 MiB")
+    expect(rc == 0, f"exit status {rc} after SIGTERM")
 
 
 def case_smp(cellvm, payload):
@@ -83,30 +111,10 @@ def case_boot_timer(cellvm, payload):
 def case_demo(cellvm, payload):
     """The default guest: banner, heartbeat, and a clean stop on SIGTERM."""
     args = [cellvm, "run"] + ([] if payload is None else ["--kernel", payload])
-    p = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    out = b""
-    deadline = time.monotonic() + 30
-    os.set_blocking(p.stdout.fileno(), False)
-    while time.monotonic() < deadline and b"alive 1" not in out:
-        time.sleep(0.05)
-        chunk = p.stdout.read()
-        if chunk:
-            out += chunk
-        if p.poll() is not None:
-            break
-    p.send_signal(signal.SIGTERM)
-    try:
-        rest, err = p.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        fail("cellvm did not stop on SIGTERM")
-    out += rest or b""
-    text = out.decode(errors="replace")
-    print(text, err.decode(errors="replace"))
+    rc, text, _ = run_until(args, b"alive 1")
     expect("cellvm demo guest" in text, "no banner")
     expect("alive 1" in text, "no heartbeat")
-    expect(p.returncode == 0, f"exit status {p.returncode} after SIGTERM, expected 0")
+    expect(rc == 0, f"exit status {rc} after SIGTERM, expected 0")
 
 
 def case_errors(cellvm, _payload):
