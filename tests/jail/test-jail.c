@@ -642,6 +642,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s STATIC-PROBE DYNAMIC-PROBE\n", argv[0]);
 		return 2;
 	}
+	if (geteuid() != 0) { /* namespaces, cgroups and id maps need root */
+		fprintf(stderr, "test-jail: needs root, skipping\n");
+		return 77;
+	}
 	probe_static = argv[1];
 	probe_dyn = argv[2];
 	const struct CMUnitTest tests[] = {
