@@ -152,12 +152,13 @@ int policy__show(FILE *out, const char *type_or_NULL, bool json);
 	    SC_ALLOW(epoll_pwait, "same, with a signal mask"),                                     \
 	    SC_ALLOW(epoll_ctl, "add/remove fds that were handed over at spawn"),                  \
 	    SC_ALLOW_IF(futex, "ring sleep/wake on a shared word; glibc locks",                    \
-			SC_ARG_MASKED(1, PROFILE_FUTEX_CMD, FUTEX_WAIT)),                                       \
+			SC_ARG_MASKED(1, PROFILE_FUTEX_CMD, FUTEX_WAIT)),                          \
 	    SC_ALLOW_IF(futex, "wake the peer sleeping on a ring word",                            \
-			SC_ARG_MASKED(1, PROFILE_FUTEX_CMD, FUTEX_WAKE)),                                       \
+			SC_ARG_MASKED(1, PROFILE_FUTEX_CMD, FUTEX_WAKE)),                          \
 	    SC_ALLOW_IF(futex, "glibc condition variables and timed waits",                        \
-			SC_ARG_MASKED(1, PROFILE_FUTEX_CMD, FUTEX_WAIT_BITSET)),                                \
+			SC_ARG_MASKED(1, PROFILE_FUTEX_CMD, FUTEX_WAIT_BITSET)),                   \
 	    SC_ALLOW(sched_yield, "adaptive spin on the ring before sleeping on the futex"),       \
+	    SC_ALLOW(clock_gettime, "timers; the vDSO falls back to the syscall on some clocks"),  \
 	    SC_ALLOW(brk, "malloc: grow the main arena"),                                          \
 	    SC_ALLOW_IF(mmap, "malloc: large blocks; never executable",                            \
 			SC_ARG_MASKED(2, PROT_EXEC, 0)),                                           \

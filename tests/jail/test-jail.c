@@ -235,6 +235,11 @@ static void test_profiles_table(void **state)
 		assert_int_equal(profile__allows(p, "io_uring_enter"), strcmp(p->type, "blk") == 0);
 		assert_int_equal(profile__allows(p, "accept4"), strcmp(p->type, "vnc") == 0);
 		assert_int_equal(profile__allows(p, "ioctl"), strcmp(p->type, "vcpu") == 0);
+		/* a process that maps guest RAM cannot have an address-space limit */
+		bool as = false;
+		profile__rlimit(p, RLIMIT_AS, &as);
+		if (p->guest_ram && as)
+			fail_msg("%s maps guest RAM but limits RLIMIT_AS", p->type);
 		for (unsigned r = 0; r < p->nrules; r++) {
 			assert_non_null(p->rules[r].why);
 			assert_true(strlen(p->rules[r].why) > 5);
@@ -636,6 +641,10 @@ int main(int argc, char **argv)
 	if (argc < 3) {
 		fprintf(stderr, "usage: %s STATIC-PROBE DYNAMIC-PROBE\n", argv[0]);
 		return 2;
+	}
+	if (geteuid() != 0) { /* namespaces, cgroups and id maps need root */
+		fprintf(stderr, "test-jail: needs root, skipping\n");
+		return 77;
 	}
 	probe_static = argv[1];
 	probe_dyn = argv[2];
