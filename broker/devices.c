@@ -167,13 +167,14 @@ void devices__close_vcpu_fds(struct devproc *d)
 	d->nvcpu_fds = 0;
 }
 
-bool devices__reap(struct devproc *d, char *how, size_t n)
+bool devices__reap(struct devproc *d, char *how, size_t n, bool *clean)
 {
 	siginfo_t si = {0};
 	if (d->dead || waitid(P_PIDFD, (id_t)d->pidfd, &si, WEXITED | WNOHANG) < 0 ||
 	    si.si_pid == 0)
 		return false;
 	d->dead = true;
+	*clean = si.si_code == CLD_EXITED && si.si_status == 0;
 	if (si.si_code == CLD_EXITED)
 		snprintf(how, n, "exited with status %d", si.si_status);
 	else if (si.si_status == SIGSYS)

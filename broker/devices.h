@@ -53,7 +53,7 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 /* The vcpu-worker has its copies: close the broker's. */
 void devices__close_vcpu_fds(struct devproc *d);
 /* Describe how a dead device ended (pidfd readable). Returns false if not dead yet. */
-bool devices__reap(struct devproc *d, char *how, size_t n);
+bool devices__reap(struct devproc *d, char *how, size_t n, bool *clean);
 void devices__stop(struct devproc *d);
 
 #endif

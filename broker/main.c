@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* cellvm: the broker. Subcommands: run, policy, version. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -7,14 +8,41 @@
 #include "config.h"
 #include "log.h"
 #include "options.h"
+#include "policy/profile.h"
 #include "vm.h"
 
 uint64_t broker_start_ns;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: cellvm run [options]      boot a VM (cellvm run --help)\n"
+	fprintf(f, "usage: cellvm run [options]                 boot a VM (cellvm run --help)\n"
+		   "       cellvm policy show [TYPE] [--json]  each process type's confinement\n"
 		   "       cellvm version\n");
+}
+
+static int policy_cmd(int argc, char **argv)
+{
+	const char *type = NULL;
+	bool json = false;
+	if (argc < 3 || strcmp(argv[2], "show")) {
+		log__err("usage: cellvm policy show [TYPE] [--json]");
+		return CV_EXIT_ERROR;
+	}
+	for (int i = 3; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!type && argv[i][0] != '-')
+			type = argv[i];
+		else {
+			log__err("policy show: unexpected argument '%s'", argv[i]);
+			return CV_EXIT_ERROR;
+		}
+	}
+	if (policy__show(stdout, type, json) < 0) {
+		log__err("policy show: no process type '%s'", type);
+		return CV_EXIT_ERROR;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -33,6 +61,8 @@ int main(int argc, char **argv)
 		log__set_level(o.verbose);
 		return vm__run(&o);
 	}
+	if (!strcmp(argv[1], "policy"))
+		return policy_cmd(argc, argv);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("cellvm %s\n", CV_VERSION);
 		return 0;

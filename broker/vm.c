@@ -150,7 +150,8 @@ struct vm_run {
 	int pidfd;
 	int sfd;
 	int status; /* exit status once known, else -1 */
-	bool worker_gone, stopping;
+	bool worker_gone, stopping, dev_failed, dev_death_seen;
+	char dev_failed_text[224];
 	uint64_t stop_deadline_ns;
 };
 
@@ -199,9 +200,12 @@ static void on_event(struct vm_run *r, const struct vm_event *ev, ssize_t len)
 		set_status(r, CV_EXIT_ERROR);
 		break;
 	case VM_EV_DEV_FAILED:
-		/* The device process's death is reported by its pidfd; this is
-		 * the vcpu-worker's view (a broken or silent channel). */
-		log__err("vcpu-worker: %s", text);
+		/* The vcpu-worker's view (a broken, silent or dead channel). A
+		 * device death is reported from its pidfd, which says how. */
+		log__debug("vcpu-worker: %s", text);
+		if (!r->dev_failed)
+			snprintf(r->dev_failed_text, sizeof(r->dev_failed_text), "%s", text);
+		r->dev_failed = true;
 		set_status(r, CV_EXIT_ERROR);
 		break;
 	default:
@@ -234,13 +238,16 @@ static void reap_worker(struct vm_run *r)
 static void on_device_death(struct vm_run *r, unsigned i)
 {
 	char how[200];
-	if (!devices__reap(&r->dev[i], how, sizeof(how)))
+	bool clean;
+	if (!devices__reap(&r->dev[i], how, sizeof(how), &clean))
 		return;
-	if (r->stopping && r->status >= 0)
+	if (clean && r->stopping)
 		return; /* expected: the VM is ending */
 	/* Policy: a device that dies stops the VM cleanly. */
 	log__err("device %u (%s) %s: stopping the VM", i, r->dev[i].type, how);
-	set_status(r, CV_EXIT_ERROR);
+	r->dev_death_seen = true;
+	r->status = r->status < 0 || r->dev_failed ? CV_EXIT_ERROR : r->status;
+	r->stopping = true;
 }
 
 enum { P_CTL, P_WORKER, P_CON, P_STDIN, P_SIG, P_DEV0 };
@@ -303,6 +310,15 @@ static int supervise(struct vm_run *r)
 			r->stop_deadline_ns = now_ns() + 1000000000ull;
 		}
 	}
+	/* A device whose channel broke may be dying right now: give its pidfd a moment. */
+	for (unsigned i = 0; r->dev_failed && i < r->ndev; i++) {
+		struct pollfd q = {.fd = r->dev[i].pidfd, .events = POLLIN};
+		if (!r->dev[i].dead && poll(&q, 1, 50) > 0)
+			on_device_death(r, i);
+	}
+	/* A channel that broke while its device lived on: say so now. */
+	if (r->dev_failed && !r->dev_death_seen)
+		log__err("vcpu-worker: %s", r->dev_failed_text);
 	/* What the guest printed before it ended. */
 	for (int i = 0; con_out >= 0 && i < 64; i++) {
 		struct pollfd q = {.fd = con_out, .events = POLLIN};
