@@ -35,14 +35,20 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 		   unsigned *nfds, int *next_target, char *err, size_t n)
 {
 	int chan[2] = {-1, -1}, bell_dev = efd(), bell_vcpu = efd(), ctl[2] = {-1, -1};
-	int irq[VM_DEV_MAX_EVENTFDS];
+	int irq[VM_DEV_MAX_EVENTFDS], kick[VM_DEV_MAX_EVENTFDS];
 	int exe = -1, rc = -1;
 	char path[4096], bin[64];
 
 	d->pidfd = -1;
 	d->ctl = -1;
+	if (d->nirq > VM_DEV_MAX_EVENTFDS || d->nkick > VM_DEV_MAX_EVENTFDS) {
+		snprintf(err, n, "%s: too many interrupt or kick fds", d->type);
+		return -1;
+	}
 	for (unsigned i = 0; i < d->nirq; i++)
 		irq[i] = efd();
+	for (unsigned i = 0; i < d->nkick; i++)
+		kick[i] = efd();
 	if (d->transport == VM_DEV_RING) {
 		chan[0] = ipc_chan__create(RING_SLOTS);
 		if (chan[0] < 0) {
@@ -80,6 +86,8 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	int t = DEV_FD_EXTRA;
 	for (unsigned i = 0; i < d->nirq; i++)
 		jf[nj++] = (struct jail_fd){irq[i], t++, "irqfd: raise its interrupt"};
+	for (unsigned i = 0; i < d->nkick; i++)
+		jf[nj++] = (struct jail_fd){kick[i], t++, "ioeventfd: the guest notified a queue"};
 	for (unsigned i = 0; i < d->nbackend; i++)
 		jf[nj++] = (struct jail_fd){d->backend[i], t++, d->backend_why[i]};
 
@@ -105,10 +113,12 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 		.index = index,
 		.ram_size = d->needs_ram ? ram_size : 0,
 		.nirqfd = d->nirq,
+		.nkickfd = d->nkick,
 		.nbackend = d->nbackend,
 		.seccomp_log = ids->seccomp_log,
 		.spin_max_us = IPC_SPIN_MAX_US,
 	};
+	memcpy(dp.cfg, d->cfg, sizeof(dp.cfg));
 	if (send(ctl[0], &dp, sizeof(dp), MSG_NOSIGNAL) != (ssize_t)sizeof(dp)) {
 		snprintf(err, n, "%s: cannot send its plan: %s", d->type, strerror(errno));
 		goto out;
@@ -146,6 +156,12 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 		GIVE(irq[i], vd->fd_irq[i], "irqfd to register with KVM for the device");
 		irq[i] = -1;
 	}
+	vd->pci = d->pci;
+	vd->pci.nkicks = d->nkick;
+	for (unsigned i = 0; i < d->nkick; i++) {
+		GIVE(kick[i], vd->pci.fd_kick[i], "ioeventfd to register on the queue's notify address");
+		kick[i] = -1;
+	}
 #undef GIVE
 	rc = 0;
 out:
@@ -154,6 +170,7 @@ out:
 	close_all(&bell_dev, 1);
 	close_all(&bell_vcpu, 1);
 	close_all(irq, d->nirq);
+	close_all(kick, d->nkick);
 	if (exe >= 0)
 		close(exe);
 	/* The device has its backend fds now (or failed): the broker keeps none. */

@@ -27,11 +27,14 @@ struct devproc {
 	const char *backend_why[DEV_MAX_BACKEND_FDS];
 	unsigned nbackend;
 	bool needs_ram;
+	unsigned nkick;		   /* ioeventfds (PCI queue notifications) */
+	struct vm_pci pci;	   /* PCI function the vcpu-worker presents (if present) */
+	uint8_t cfg[256];	   /* dev_plan.cfg */
 	/* filled in by devices__spawn */
 	pid_t pid;
 	int pidfd;
 	int ctl;
-	int vcpu_fds[4 + VM_DEV_MAX_EVENTFDS]; /* chan, bell_dev, bell_vcpu, pidfd, irqfds */
+	int vcpu_fds[4 + 2 * VM_DEV_MAX_EVENTFDS]; /* chan, bells, pidfd, irqfds, kicks */
 	unsigned nvcpu_fds;
 	bool dead;
 };

@@ -22,6 +22,9 @@ void options__usage(FILE *f)
 		"  --memory SIZE     guest RAM, e.g. 256M, 2G (default 256M; 16M..1T)\n"
 		"  --cpus N          vCPUs (default 1)\n"
 		"  --serial MODE     stdio (default), file:PATH or none\n"
+		"  --disk PATH[,format=raw|qcow2][,readonly=on][,serial=ID]\n"
+		"                    a virtio-blk disk (repeatable; the format is never\n"
+		"                    guessed from the content: raw unless told)\n"
 		"  --seccomp-log     name a blocked syscall before the process dies of SIGSYS\n"
 		"  --testdev MODE    add the test device: inproc, ring or socket (benchmarks)\n"
 		"  --serial-inproc   run COM1 inside the vcpu-worker (debugging only)\n"
@@ -62,6 +65,46 @@ int options__parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+int options__parse_disk(const char *s, struct disk_opt *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->format = DISK_RAW;
+	const char *comma = strchr(s, ',');
+	size_t plen = comma ? (size_t)(comma - s) : strlen(s);
+	if (plen == 0 || plen >= sizeof(d->path)) {
+		log__err("--disk %s: expected PATH[,format=raw|qcow2][,readonly=on][,serial=ID]", s);
+		return -1;
+	}
+	memcpy(d->path, s, plen);
+	while (comma) {
+		const char *opt = comma + 1;
+		comma = strchr(opt, ',');
+		size_t len = comma ? (size_t)(comma - opt) : strlen(opt);
+		char kv[64];
+		if (len >= sizeof(kv)) {
+			log__err("--disk %s: option too long", s);
+			return -1;
+		}
+		memcpy(kv, opt, len);
+		kv[len] = 0;
+		if (!strcmp(kv, "format=raw")) {
+			d->format = DISK_RAW;
+		} else if (!strcmp(kv, "format=qcow2")) {
+			d->format = DISK_QCOW2;
+		} else if (!strcmp(kv, "readonly=on") || !strcmp(kv, "readonly")) {
+			d->readonly = true;
+		} else if (!strcmp(kv, "readonly=off")) {
+			d->readonly = false;
+		} else if (!strncmp(kv, "serial=", 7) && strlen(kv + 7) <= 20) {
+			snprintf(d->serial, sizeof(d->serial), "%s", kv + 7);
+		} else {
+			log__err("--disk %s: unknown option '%s'", s, kv);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int parse_serial(const char *s, struct run_opts *o)
 {
 	if (!strcmp(s, "stdio")) {
@@ -86,7 +129,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 		{"cpus", required_argument, NULL, 'n'},	  {"serial", required_argument, NULL, 's'},
 		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
 		{"seccomp-log", no_argument, NULL, 'L'},  {"testdev", required_argument, NULL, 'T'},
-		{"serial-inproc", no_argument, NULL, 'I'},
+		{"serial-inproc", no_argument, NULL, 'I'}, {"disk", required_argument, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -128,6 +171,15 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'v': o->verbose++; break;
 		case 'L': o->seccomp_log = true; break;
+		case 'D':
+			if (o->ndisks == MAX_DISKS) {
+				log__err("--disk: at most %d disks", MAX_DISKS);
+				return -1;
+			}
+			if (options__parse_disk(optarg, &o->disks[o->ndisks]) < 0)
+				return -1;
+			o->ndisks++;
+			break;
 		case 'I': o->serial_inproc = true; break;
 		case 'T':
 			if (!strcmp(optarg, "inproc"))

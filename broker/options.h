@@ -9,6 +9,17 @@
 
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
+#define MAX_DISKS 8
+
+enum disk_format { DISK_RAW = 1, DISK_QCOW2 = 2 };
+
+struct disk_opt {
+	char path[4096];
+	enum disk_format format; /* never probed from the content: raw unless told */
+	bool readonly;
+	char serial[21];
+};
+
 struct run_opts {
 	const char *kernel; /* NULL: the built-in demo guest */
 	const char *initrd;
@@ -21,7 +32,12 @@ struct run_opts {
 	bool seccomp_log;   /* blocked syscalls are named before the process dies */
 	int testdev;	    /* 0 none, else enum vm_dev_transport of the test device */
 	bool serial_inproc; /* debug: COM1 inside the vcpu-worker */
+	struct disk_opt disks[MAX_DISKS];
+	unsigned ndisks;
 };
+
+/* "PATH[,format=raw|qcow2][,readonly=on|off][,serial=ID]"; 0 or -1 (printed). */
+int options__parse_disk(const char *s, struct disk_opt *d);
 
 /* Parse argv after "run". Returns 0, 1 for --help (printed), -1 on error (printed). */
 int options__parse(int argc, char **argv, struct run_opts *o);

@@ -57,6 +57,12 @@ struct dev_desc {
 	const struct dev_ops *ops;
 	struct ipc_region_limits limits;
 	size_t priv_size; /* zeroed state passed as `dev` */
+	/*
+	 * Optional, instead of priv_size: build the device from its backend fds
+	 * and dev_plan.cfg. Runs after lockdown (it may parse hostile images).
+	 * NULL with a reason in err on failure.
+	 */
+	void *(*create)(struct dev_env *env, char *err, size_t n);
 };
 
 /* Defined by each device model. */

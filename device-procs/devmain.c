@@ -211,13 +211,16 @@ int main(int argc, char **argv)
 	read_plan();
 	map_ram();
 	setup_env();
-	dev = calloc(1, dev__desc.priv_size ? dev__desc.priv_size : 1);
-	if (!dev)
-		log__die(1, "out of memory");
 	attach();
 	/* Everything below handles hostile input: confine first. */
 	if (jail__lockdown(dev__desc.type, plan.seccomp_log, err, sizeof(err)) < 0)
 		log__die(1, "confinement: %s", err);
+	if (dev__desc.create)
+		dev = dev__desc.create(&env, err, sizeof(err));
+	else
+		dev = calloc(1, dev__desc.priv_size ? dev__desc.priv_size : 1);
+	if (!dev)
+		log__die(1, "%s", dev__desc.create ? err : "out of memory");
 	if (dev__desc.ops->init) {
 		int r = dev__desc.ops->init(dev, &env);
 		if (r < 0)

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* Disks: the broker opens each image (and its backing chain) for cellvm-blk. */
+#ifndef CELLVM_DISK_H
+#define CELLVM_DISK_H
+
+#include "devices.h"
+#include "options.h"
+
+/* Fill a virtio-blk device description for disk number `n` (PCI slot 1 + n). */
+int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d);
+
+#endif

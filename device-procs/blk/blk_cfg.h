@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* dev_plan.cfg of a disk: what the broker tells cellvm-blk about its fds. */
+#ifndef CELLVM_BLK_CFG_H
+#define CELLVM_BLK_CFG_H
+
+#include <stdint.h>
+
+#define BLK_FMT_RAW   1
+#define BLK_FMT_QCOW2 2
+#define BLK_MAX_CHAIN 3 /* image + backing files (backend fds 0..2) */
+
+struct blk_cfg {
+	uint8_t nchain;		     /* backend fds: [0] the image, [i+1] backing of [i] */
+	uint8_t readonly;	     /* the guest may not write */
+	uint8_t nqueues;	     /* virtqueues */
+	uint8_t pad;
+	uint16_t queue_size;	     /* power of two */
+	uint8_t format[BLK_MAX_CHAIN]; /* BLK_FMT_* of each fd */
+	char serial[20];	     /* VIRTIO_BLK_T_GET_ID, NUL-padded */
+};
+
+#endif
