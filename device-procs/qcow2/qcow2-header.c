@@ -191,7 +191,7 @@ int qcow2__parse_header(const uint8_t *buf, size_t len, uint64_t file_size, stru
 		FAIL("qcow2: snapshot table offset %#" PRIx64 " invalid", h->snapshots_off);
 	/* backing file name: inside the first cluster, after the header */
 	uint64_t ext_end = *need;
-	if (h->backing_off && h->backing_len) {
+	if (h->backing_off) {
 		if (h->backing_len > QCOW2_MAX_BACKING_LEN)
 			FAIL("qcow2: backing file name too long (%u bytes)", h->backing_len);
 		if (h->backing_off < h->hdr_len || !range_in(h->backing_off, h->backing_len, *need))

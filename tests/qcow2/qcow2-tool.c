@@ -9,6 +9,7 @@
  *     probe                    print the backing file name and format
  *     write OFF LEN PAT        write byte PAT (e.g. 0xab)
  *     read OFF LEN PAT         read and check every byte is PAT
+ *     readany OFF LEN          read, data not checked
  *     writefile OFF LEN FILE   copy FILE[OFF, OFF+LEN) to the image at OFF
  *     cmpfile OFF LEN FILE     check the image matches FILE[OFF, OFF+LEN)
  *     zero OFF LEN unmap|keep  write-zeroes
@@ -165,7 +166,8 @@ static int rw(struct blk_backend *b, const char *cmd, uint64_t off, uint64_t len
 			fprintf(stderr, "%s at %" PRIu64 ": %s\n", cmd, off + done,
 				r < 0 ? strerror((int)-r) : "short");
 			ret = 1;
-		} else if (strncmp(cmd, "write", 5) && memcmp(buf, want, n)) {
+		} else if (strncmp(cmd, "write", 5) && strcmp(cmd, "readany") &&
+			   memcmp(buf, want, n)) {
 			size_t i = 0;
 			while (buf[i] == want[i])
 				i++;
@@ -211,9 +213,11 @@ int main(int argc, char **argv)
 	int ret = 0;
 	while (i < argc && !ret) {
 		const char *cmd = argv[i++];
-		int need = !strcmp(cmd, "info") || !strcmp(cmd, "flush") ? 0
-			   : !strcmp(cmd, "discard")			 ? 2
-									 : 3;
+		int need = 3;
+		if (!strcmp(cmd, "info") || !strcmp(cmd, "flush"))
+			need = 0;
+		else if (!strcmp(cmd, "discard") || !strcmp(cmd, "readany"))
+			need = 2;
 		if (argc - i < need) {
 			fprintf(stderr, "%s: missing arguments\n", cmd);
 			ret = 1;
@@ -229,6 +233,8 @@ int main(int argc, char **argv)
 			printf("size=%" PRIu64 "\n", b->size);
 		} else if (!strcmp(cmd, "flush")) {
 			r = b->ops->flush(b);
+		} else if (!strcmp(cmd, "readany")) {
+			ret = rw(b, cmd, off, len, "-1");
 		} else if (!strcmp(cmd, "discard")) {
 			r = b->ops->discard(b, off, len);
 		} else if (!strcmp(cmd, "zero")) {
