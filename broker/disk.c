@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "device-procs/blk/blk_cfg.h"
+#include "device-procs/qcow2/qcow2.h"
 #include "log.h"
 
 #define BLK_QUEUES     1
@@ -29,6 +30,61 @@ static int open_image(const char *path, bool readonly)
 	return fd;
 }
 
+/*
+ * A qcow2 image's backing files, opened read-only by the broker. The header
+ * probe reads only the backing name and format; a file already in the chain
+ * (same device and inode) or a chain too deep is refused, and the backing
+ * format is never guessed: it must be recorded in the image.
+ */
+static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk_cfg *c)
+{
+	struct qcow2_chain chain;
+	char dir[8192], name[4096], fmt[32], why[200], path[8192];
+	qcow2__chain_init(&chain);
+	snprintf(dir, sizeof(dir), "%s", o->path);
+	int fd = d->backend[0];
+	for (;;) {
+		if (qcow2__chain_add(&chain, fd, why, sizeof(why)) < 0) {
+			log__err("--disk %s: %s", o->path, why);
+			return -1;
+		}
+		int r = qcow2__probe_backing(fd, name, sizeof(name), fmt, sizeof(fmt), why,
+					     sizeof(why));
+		if (r < 0) {
+			log__err("--disk %s: %s", o->path, why);
+			return -1;
+		}
+		if (r == 0)
+			return 0;
+		if (c->nchain == BLK_MAX_CHAIN) {
+			log__err("--disk %s: backing chain deeper than %d", o->path, BLK_MAX_CHAIN);
+			return -1;
+		}
+		uint8_t f = !strcmp(fmt, "raw") ? BLK_FMT_RAW : !strcmp(fmt, "qcow2") ? BLK_FMT_QCOW2 : 0;
+		if (!f) {
+			log__err("--disk %s: backing file %s has %s format; cellvm never guesses it "
+				 "(qemu-img rebase -F raw|qcow2)",
+				 o->path, name, fmt[0] ? "an unsupported" : "no recorded");
+			return -1;
+		}
+		/* Relative names are relative to the image that names them. */
+		char *slash = strrchr(dir, '/');
+		if (name[0] == '/' || !slash)
+			snprintf(path, sizeof(path), "%s", name);
+		else
+			snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - dir), dir, name);
+		fd = open_image(path, true);
+		if (fd < 0)
+			return -1;
+		d->backend[d->nbackend] = fd;
+		d->backend_why[d->nbackend++] = "a read-only backing file of the disk";
+		c->format[c->nchain++] = f;
+		snprintf(dir, sizeof(dir), "%s", path);
+		if (f == BLK_FMT_RAW)
+			return 0;
+	}
+}
+
 int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d)
 {
 	struct blk_cfg c;
@@ -43,8 +99,9 @@ int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d)
 	d->nbackend = 1;
 	c.nchain = 1;
 	c.format[0] = o->format == DISK_QCOW2 ? BLK_FMT_QCOW2 : BLK_FMT_RAW;
-	if (o->format == DISK_QCOW2 && disk__backing_chain(o, d, &c) < 0) {
-		close(fd);
+	if (o->format == DISK_QCOW2 && backing_chain(o, d, &c) < 0) {
+		for (unsigned i = 0; i < d->nbackend; i++)
+			close(d->backend[i]);
 		return -1;
 	}
 	c.readonly = o->readonly;

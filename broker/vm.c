@@ -26,6 +26,7 @@
 #include "abi.h"
 #include "console.h"
 #include "devices.h"
+#include "disk.h"
 #include "guest_blob.h"
 #include "log.h"
 #include "spawn.h"
@@ -462,6 +463,11 @@ int vm__run(const struct run_opts *o)
 							    .transport = VM_DEV_INPROC};
 	} else if (o->testdev) {
 		add_testdev(r, (uint32_t)o->testdev);
+	}
+	for (unsigned i = 0; i < o->ndisks; i++) {
+		if (disk__prepare(&o->disks[i], i, &r->dev[r->ndev]) < 0)
+			goto out;
+		r->ndev++;
 	}
 	for (unsigned i = 0; i < r->ndev; i++) {
 		unsigned index = plan->ndevs;
