@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdio.h>
+
 #include <cmocka.h>
 
 #include "abi.h"
+#include "config.h"
 #include "builders.h"
 #include "loader.h"
 
@@ -382,6 +385,39 @@ static void test_e820_high_memory(void **state)
 	ram__free(&gm);
 }
 
+/* The fuzzer's seeds are valid kernels of each format in its 8 MiB RAM. */
+static void test_fuzz_seeds_load(void **state)
+{
+	(void)state;
+	const struct {
+		const char *name;
+		enum boot_mode mode;
+		uint64_t entry;
+	} seeds[] = {
+	    {"pvh.elf", BOOT_PVH32, 0x100010},
+	    {"vmlinux.elf", BOOT_LINUX64, 0x200000},
+	    {"bzimage", BOOT_LINUX64, 0x200200},
+	};
+	struct gmem gm;
+
+	ram__new(&gm, 8 << 20);
+	for (unsigned i = 0; i < 3; i++) {
+		char path[512], err[128];
+		struct boot_setup bs;
+		snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/loader-kernel/%s",
+			 CV_SOURCE_ROOT, seeds[i].name);
+		FILE *f = fopen(path, "rb");
+		assert_non_null(f);
+		size_t len = fread(img, 1, sizeof(img), f);
+		fclose(f);
+		struct boot_input in = {img, len, initrd, 4096, "console=ttyS0", 1, 0};
+		assert_int_equal(loader__load(&gm, &in, &bs, err, sizeof(err)), 0);
+		assert_int_equal(bs.mode, seeds[i].mode);
+		assert_int_equal(bs.entry, seeds[i].entry);
+	}
+	ram__free(&gm);
+}
+
 int loader_valid_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -398,6 +434,7 @@ int loader_valid_tests(void)
 	    cmocka_unit_test_setup_teardown(test_bzimage_setup_sects_zero, ram_setup, ram_teardown),
 	    cmocka_unit_test_setup_teardown(test_bzimage_cmdline_size, ram_setup, ram_teardown),
 	    cmocka_unit_test(test_e820_high_memory),
+	    cmocka_unit_test(test_fuzz_seeds_load),
 	};
 	return cmocka_run_group_tests_name("loader-valid", tests, NULL, NULL);
 }

@@ -217,6 +217,12 @@ static void test_bad_notes(void **state)
 	vmlinux_image();
 	put64(24, 0x5000000); /* vmlinux entry outside every segment */
 	EXPECT(gm, -ENOEXEC);
+	vmlinux_image();
+	put64(ELF_PHDR(1) + 40, 0);			/* empty segment whose filesz claims data */
+	put64(ELF_PHDR(1) + 16, 0xffffffff90000000ULL); /* ... and holds the virtual entry */
+	put64(ELF_PHDR(1) + 24, 0x4000000000000ULL);
+	put64(24, 0xffffffff90000010ULL);
+	EXPECT(gm, -ENOEXEC);
 }
 
 static void test_bad_bzimage(void **state)

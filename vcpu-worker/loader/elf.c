@@ -73,8 +73,6 @@ static int check_load(struct ldr *l, const struct phdr *ph, unsigned i)
 	size_t flen = l->in->kernel_len;
 	const char *what;
 
-	if (ph->filesz > ph->memsz)
-		return ldr__fail(l, -ENOEXEC, "segment %u: file size above memory size", i);
 	if (ph->offset > flen || ph->filesz > flen - ph->offset)
 		return ldr__fail(l, -ENOEXEC, "segment %u: data past the end of the file", i);
 	if (ph->paddr > l->gm->low_size || ph->memsz > l->gm->low_size - ph->paddr ||
@@ -127,7 +125,12 @@ int elf__load(struct ldr *l, struct elf_info *ei)
 				return rc;
 			continue;
 		}
-		if (ph.type != PT_LOAD || ph.memsz == 0)
+		if (ph.type != PT_LOAD)
+			continue;
+		/* also for empty segments, which the entry lookups below consider */
+		if (ph.filesz > ph.memsz)
+			return ldr__fail(l, -ENOEXEC, "segment %u: file size above memory size", i);
+		if (ph.memsz == 0)
 			continue;
 		rc = check_load(l, &ph, i);
 		if (rc)
