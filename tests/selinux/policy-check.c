@@ -25,6 +25,32 @@ static const char *const expect_name[] = {"allow", "deny (TE)", "deny (MCS)"};
 
 static int rows, failures;
 
+/* per-section tallies for the summary table printed at the end */
+#define MAX_SECTIONS 16
+static struct {
+	const char *name;
+	int checks, allow, deny_te, deny_mcs, wrong;
+} sec[MAX_SECTIONS];
+static int nsec;
+
+static void section(const char *name)
+{
+	if (nsec < MAX_SECTIONS)
+		sec[nsec++].name = name;
+}
+
+static void tally(bool allowed, const char *why, bool ok)
+{
+	if (!nsec)
+		section("other");
+	typeof(sec[0]) *t = &sec[nsec - 1];
+	t->checks++;
+	t->allow += allowed;
+	t->deny_te += !allowed && !strcmp(why, "TE");
+	t->deny_mcs += !allowed && !strcmp(why, "MCS");
+	t->wrong += !ok;
+}
+
 static const char *const devices[] = {"blk", "net", "vga", "vnc", "serial", "input", "testdev"};
 #define NDEV (sizeof(devices) / sizeof(devices[0]))
 
@@ -118,6 +144,7 @@ static void check(enum expect e, const char *scon, const char *tcon, const char 
 	rows++;
 	if (!ok)
 		failures++;
+	tally(allowed, why, ok);
 	if (allowed)
 		snprintf(res, sizeof(res), "allow");
 	else
@@ -158,6 +185,7 @@ static void transition_sid(const char *scon, const char *tcon, const char *cls,
 	char sb[96], tb[96];
 	rows++;
 	failures += !ok;
+	tally(true, "", ok);
 	printf("| %d | %s | %s | %s | %s | (new object) | %s | %s |\n", rows, what,
 	       brief(scon, sb, sizeof(sb)), brief(tcon, tb, sizeof(tb)), cls, con ? con : "(none)",
 	       ok ? "ok" : "**WRONG**");
@@ -182,6 +210,7 @@ int main(int argc, char **argv)
 	printf("|---|---|---|---|---|---|---|---|\n");
 
 	/* --- /dev/kvm: broker opens, vcpu uses the fd, devices never --- */
+	section("/dev/kvm: broker opens, vcpu uses the fd, no device");
 	obj(t, sizeof(t), "kvm_device_t", "s0");
 	check(ALLOW, BROKER, t, "chr_file", "open,read,write,ioctl", "broker opens /dev/kvm");
 	dom(s, sizeof(s), "vcpu", LVL_A);
@@ -197,6 +226,7 @@ int main(int argc, char **argv)
 	}
 
 	/* --- host files: no domain of a VM reads anything it did not inherit --- */
+	section("host files (etc, shadow, home, /proc, ...) from every VM domain");
 	static const char *const host[] = {
 	    "etc_t", "shadow_t", "user_home_t", "var_lib_t",	"cellvm_conf_t", "cellvm_var_lib_t",
 	    "tmp_t", "proc_t",	 "sysfs_t",	"cellvm_exec_t"};
@@ -220,6 +250,7 @@ int main(int argc, char **argv)
 	}
 
 	/* --- one VM against another: every per-VM object, MCS --- */
+	section("VM B against VM A's objects and processes (and the same access within one VM)");
 	cross_vm("vcpu", "cellvm_ram_t", "file", "read,write,map");
 	cross_vm("vcpu", "cellvm_fb_t", "file", "read,write,map");
 	cross_vm("vcpu", "cellvm_blk_ring_t", "file", "read,write,map");
@@ -260,6 +291,7 @@ int main(int argc, char **argv)
 	check(DENY_TE, s, t, "file", "write", "vcpu: kernel/initrd content");
 
 	/* --- vnc: framebuffer read-only, guest RAM never --- */
+	section("vnc: framebuffer read-only, never guest RAM");
 	dom(s, sizeof(s), "vnc", LVL_A);
 	obj(t, sizeof(t), "cellvm_ram_t", LVL_A);
 	check(DENY_TE, s, t, "file", "read", "vnc: guest RAM");
@@ -285,6 +317,7 @@ int main(int argc, char **argv)
 	check(DENY_TE, s, t, "file", "read", "serial: guest RAM");
 
 	/* --- devices of one VM against each other --- */
+	section("devices of one VM against each other's rings, processes, sockets, fds");
 	for (size_t i = 0; i < NDEV; i++) {
 		dom(s, sizeof(s), devices[i], LVL_A);
 		for (size_t j = 0; j < NDEV; j++) {
@@ -316,6 +349,7 @@ int main(int argc, char **argv)
 	}
 
 	/* --- what cellvm needs: broker -> children --- */
+	section("broker -> children: exec transitions, signals, fds");
 	for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
 		char type[64];
 		dom(t, sizeof(t), doms[i], LVL_A);
@@ -347,6 +381,7 @@ int main(int argc, char **argv)
 	check(DENY_TE, s, t, "file", "entrypoint", "blk: other helper is no entrypoint");
 
 	/* --- memfds: created cellvm_tmpfs_t, relabelled by the broker --- */
+	section("memfds: type transition and relabel");
 	obj(t, sizeof(t), "tmpfs_t", "s0");
 	transition_sid(BROKER, t, "file", "cellvm_tmpfs_t", "broker memfd_create");
 	obj(t, sizeof(t), "cellvm_tmpfs_t", "s0");
@@ -364,6 +399,7 @@ int main(int argc, char **argv)
 	check(DENY_TE, s, t, "file", "read", "vcpu: another domain's tmpfs file");
 
 	/* --- images: broker labels, blk uses --- */
+	section("images and sockets: broker");
 	obj(t, sizeof(t), "cellvm_image_t", "s0");
 	check(ALLOW, BROKER, t, "file", "open,read,write,relabelfrom,setattr",
 	      "broker opens+relabels an image");
@@ -377,6 +413,11 @@ int main(int argc, char **argv)
 	check(ALLOW, t, "system_u:object_r:vnc_port_t:s0", "tcp_socket", "name_bind",
 	      "VNC listener binds 5900");
 
+	printf("\n| section | checks | allow | deny (TE) | deny (MCS) | wrong |\n");
+	printf("|---|---|---|---|---|---|\n");
+	for (int i = 0; i < nsec; i++)
+		printf("| %s | %d | %d | %d | %d | %d |\n", sec[i].name, sec[i].checks,
+		       sec[i].allow, sec[i].deny_te, sec[i].deny_mcs, sec[i].wrong);
 	printf("\n%d checks, %d wrong\n", rows, failures);
 	return failures ? 1 : 0;
 }
