@@ -242,7 +242,9 @@ static int blk_prepare(struct blk_dev *d, struct blk_req *r, const struct virtq_
 	case VIRTIO_BLK_T_WRITE_ZEROES: {
 		unsigned f = hdr.type == VIRTIO_BLK_T_DISCARD ? VIRTIO_BLK_F_DISCARD
 							      : VIRTIO_BLK_F_WRITE_ZEROES;
-		if (!negotiated(d, f))
+		bool have = hdr.type == VIRTIO_BLK_T_DISCARD ? d->be->ops->discard != NULL
+							     : d->be->ops->write_zeroes != NULL;
+		if (!negotiated(d, f) || !have)
 			return VIRTIO_BLK_S_UNSUPP;
 		if (d->be->readonly)
 			return VIRTIO_BLK_S_IOERR;
@@ -254,6 +256,8 @@ static int blk_prepare(struct blk_dev *d, struct blk_req *r, const struct virtq_
 	default:
 		return VIRTIO_BLK_S_UNSUPP;
 	}
+	if (!d->io)
+		return VIRTIO_BLK_S_IOERR; /* not initialised */
 	blk_io__submit(d->io, &r->job);
 	return -1;
 }
@@ -319,7 +323,8 @@ static void blk_kick(void *priv, unsigned q)
 static void blk_reset(void *priv)
 {
 	struct blk_dev *d = priv;
-	blk_io__drain(d->io);
+	if (d->io)
+		blk_io__drain(d->io);
 }
 
 static const struct virtio_dev_ops blk_virtio_ops = {
@@ -349,12 +354,6 @@ struct blk_dev *blk__new(struct blk_backend *be, const struct blk_params *p)
 		if (!d->reqs[i])
 			goto fail;
 	}
-	/* One thread does every job of a single-threaded backend, in order. */
-	unsigned nthreads = be->single_threaded && p->nthreads > 1 ? 1 : p->nthreads;
-	d->io = blk_io__new(nthreads);
-	if (!d->io)
-		goto fail;
-
 	uint64_t f = 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_BLK_F_BLK_SIZE |
 		     1ull << VIRTIO_BLK_F_FLUSH;
 	if (be->readonly)
@@ -389,11 +388,21 @@ struct virtio_pci *blk__transport(struct blk_dev *d)
 	return &d->vp;
 }
 
+/*
+ * After confinement: the I/O threads are started here, not in blk__new,
+ * because unshare(CLONE_NEWUSER) refuses a multi-threaded process and
+ * Landlock only confines the calling thread and its later children.
+ */
 static int blk_init(void *dev, struct dev_env *env)
 {
 	struct blk_dev *d = dev;
-	if (!env->ram.host)
+	if (!env->ram.host || d->io)
 		return -EINVAL;
+	/* One thread does every job of a single-threaded backend, in order. */
+	unsigned nthreads = d->be->single_threaded && d->p.nthreads > 1 ? 1 : d->p.nthreads;
+	d->io = blk_io__new(nthreads);
+	if (!d->io)
+		return -ENOMEM;
 	virtio_pci__attach(&d->vp, env);
 	return 0;
 }

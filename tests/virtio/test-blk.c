@@ -694,6 +694,24 @@ static void test_event_idx_suppression(void **state)
 	assert_int_equal(vdrv_irqs[0], before + 2);
 }
 
+static void test_init_once(void **state)
+{
+	struct fx *f = *state;
+	/* already initialised by setup: a second init is refused */
+	assert_int_equal(blk_dev_ops.init(f->dev, &f->d.env), -EINVAL);
+	struct blk_params p = {.nqueues = 1, .queue_size = QSIZE, .nthreads = 1};
+	struct blk_dev *d = blk__new(&f->be, &p);
+	assert_non_null(d);
+	struct dev_env noram = {0};
+	assert_int_equal(blk_dev_ops.init(d, &noram), -EINVAL);
+	blk__free(d);
+	p.queue_size = 12; /* not a power of two */
+	assert_null(blk__new(&f->be, &p));
+	p.queue_size = QSIZE;
+	p.nqueues = VIRTIO_MAX_QUEUES + 1;
+	assert_null(blk__new(&f->be, &p));
+}
+
 static void test_raw_open_rejects(void **state)
 {
 	(void)state;
@@ -743,6 +761,7 @@ int main(void)
 	    T(test_resubmit_in_flight),
 	    T(test_reset_waits_for_io),
 	    TI(test_event_idx_suppression),
+	    T(test_init_once),
 	    cmocka_unit_test(test_raw_open_rejects),
 	};
 	return cmocka_run_group_tests_name("blk", tests, NULL, NULL);
