@@ -44,6 +44,8 @@ static void blk_kick(void *priv, unsigned q)
 	struct virtq *vq = &d->vp.q[q].vq;
 	bool rechecked = false;
 
+	/* No kicks needed while we drain the ring. */
+	virtq__disable_notify(vq);
 	while (virtio_pci__queue_live(&d->vp, q)) {
 		int r = virtq__pop(vq, &d->scratch);
 		if (r < 0) {
@@ -51,14 +53,17 @@ static void blk_kick(void *priv, unsigned q)
 			return;
 		}
 		if (r == 0) {
-			/* EVENT_IDX: publish where we are, then look once more. */
-			if (!vq->event_idx || rechecked)
+			/* Ask for kicks again, then look once more. */
+			if (rechecked)
 				return;
-			virtq__update_avail_event(vq);
+			virtq__enable_notify(vq);
 			rechecked = true;
 			continue;
 		}
-		rechecked = false;
+		if (rechecked) {
+			virtq__disable_notify(vq);
+			rechecked = false;
+		}
 		blk__handle(d, q, &d->scratch);
 	}
 }

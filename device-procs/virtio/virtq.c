@@ -195,11 +195,19 @@ bool virtq__should_notify(struct virtq *vq)
 	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
-void virtq__update_avail_event(struct virtq *vq)
+void virtq__disable_notify(struct virtq *vq)
 {
 	if (!vq->event_idx)
-		return;
-	__atomic_store_n(&vq->used[2 + 4 * vq->size], vq->last_avail, __ATOMIC_RELAXED);
+		__atomic_store_n(&vq->used[0], VIRTQ_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+}
+
+void virtq__enable_notify(struct virtq *vq)
+{
+	if (vq->event_idx)
+		__atomic_store_n(&vq->used[2 + 4 * vq->size], vq->last_avail, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->used[0], 0, __ATOMIC_RELAXED);
+	/* Publish before re-reading avail idx (pairs with the driver's fence). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 

@@ -712,6 +712,18 @@ static void test_init_once(void **state)
 	assert_null(blk__new(&f->be, &p));
 }
 
+static void test_kicks_reenabled(void **state)
+{
+	struct fx *f = *state;
+	/* without EVENT_IDX, NO_NOTIFY is only set while the ring is drained */
+	start(f, 1ull << VIRTIO_F_VERSION_1, 1);
+	uint16_t *used = vdrv__ptr(&f->d, VDRV_USED(0));
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 0, VDRV_DATA, 512), VIRTIO_BLK_S_OK);
+	assert_int_equal(used[0], 0);
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 1, VDRV_DATA, 512), VIRTIO_BLK_S_OK);
+	assert_int_equal(used[0], 0);
+}
+
 static void test_raw_open_rejects(void **state)
 {
 	(void)state;
@@ -762,6 +774,7 @@ int main(void)
 	    T(test_reset_waits_for_io),
 	    TI(test_event_idx_suppression),
 	    T(test_init_once),
+	    TI(test_kicks_reenabled),
 	    cmocka_unit_test(test_raw_open_rejects),
 	};
 	return cmocka_run_group_tests_name("blk", tests, NULL, NULL);

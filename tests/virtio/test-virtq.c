@@ -375,8 +375,21 @@ static void test_event_idx(void **state)
 	f->d.qsize = QS;
 	vdrv__add(&f->d, 0, b, 1, false);
 	assert_int_equal(virtq__pop(&f->vq, &f->req), 1);
-	virtq__update_avail_event(&f->vq);
+	virtq__disable_notify(&f->vq); /* nothing to do with EVENT_IDX */
+	assert_int_equal(used[0], 0);
+	virtq__enable_notify(&f->vq);
 	assert_int_equal(used[2 + 4 * QS], 1);
+}
+
+static void test_no_notify_flag(void **state)
+{
+	struct fx *f = *state;
+	uint16_t *used = vdrv__ptr(&f->d, VDRV_USED(0));
+	virtq__disable_notify(&f->vq);
+	assert_int_equal(used[0], VIRTQ_USED_F_NO_NOTIFY);
+	virtq__enable_notify(&f->vq);
+	assert_int_equal(used[0], 0);
+	assert_int_equal(used[2 + 4 * QS], 0); /* avail_event untouched without EVENT_IDX */
 }
 
 static void test_iov_helpers(void **state)
@@ -433,6 +446,7 @@ int main(void)
 	    T(test_indirect_next_out_of_table),
 	    T(test_push_and_notify),
 	    T(test_event_idx),
+	    T(test_no_notify_flag),
 	    T(test_iov_helpers),
 	};
 	return cmocka_run_group_tests_name("virtq", tests, NULL, NULL);
