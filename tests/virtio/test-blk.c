@@ -534,6 +534,21 @@ static void test_no_status_byte(void **state)
 	assert_false(sectors_zero(f, 0, 1));
 }
 
+static void test_zero_length_buffers(void **state)
+{
+	struct fx *f = *state;
+	/* zero-length descriptors carry nothing: a 0-byte read is fine */
+	struct vbuf z[2] = {{VDRV_DATA, 0, true}, {0xfffffffff000ull, 0, true}};
+	uint32_t used;
+	assert_int_equal(submit(f, 0, VIRTIO_BLK_T_IN, 0, z, 2, &used), VIRTIO_BLK_S_OK);
+	assert_int_equal(used, 1);
+	/* but a zero-length "status" leaves no byte for the status */
+	put_hdr(f, 0, VIRTIO_BLK_T_IN, 0);
+	struct vbuf b[2] = {{HDR(0), 16, false}, {STATUS(0), 0, true}};
+	vdrv__add(&f->d, 0, b, 2, false);
+	expect_needs_reset(f);
+}
+
 static void test_chain_loop(void **state)
 {
 	struct fx *f = *state;
@@ -763,6 +778,7 @@ int main(void)
 	    T(test_header_split_and_status_in_data),
 	    T(test_indirect_request),
 	    T(test_no_status_byte),
+	    T(test_zero_length_buffers),
 	    T(test_chain_loop),
 	    T(test_chain_outside_ram),
 	    T(test_status_over_ring),
