@@ -3,11 +3,14 @@
  * virtio-blk (virtio 1.2 section 5.2) over virtio-pci, on any blk_backend.
  *
  * Use from a device process:
- *   struct blk_dev *d = blk__new(&backend, &params);   // before confinement
- *   blk_dev_ops.init(d, env); ... read/write/kick from the main loop ...
+ *   struct blk_dev *d = blk__new(&backend, &params);
+ *   ... confinement ...
+ *   blk_dev_ops.init(d, env);   // starts the I/O threads
+ *   ... read/write/kick from the main loop ...
  *   blk__free(d);
  * Region 0 is BAR0 (virtio_pci.h layout); kickfd[q] is queue q's ioeventfd;
- * irqfd[v] is MSI-X vector v.
+ * irqfd[v] is MSI-X vector v; dev__irq() is called from the I/O threads
+ * too, so it must be thread-safe (an eventfd write is).
  */
 #ifndef CELLVM_BLK_H
 #define CELLVM_BLK_H

@@ -114,10 +114,15 @@ int virtq__pop(struct virtq *vq, struct virtq_req *req)
 		if (++count > vq->size)
 			return fail(vq, "chain loops or is longer than the queue");
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			/*
+			 * Zero or more direct descriptors may precede one
+			 * indirect descriptor (2.7.5.3.2); its WRITE flag is
+			 * ignored and it does not count towards the chain.
+			 */
 			if (!vq->indirect)
 				return fail(vq, "indirect descriptor not negotiated");
-			if (table != vq->desc || count != 1)
-				return fail(vq, "indirect descriptor not at the head");
+			if (table != vq->desc)
+				return fail(vq, "nested indirect descriptor");
 			if (d.flags & VIRTQ_DESC_F_NEXT)
 				return fail(vq, "indirect descriptor with NEXT");
 			if (d.len == 0 || d.len % 16 || d.len / 16 > vq->size)
@@ -127,7 +132,7 @@ int virtq__pop(struct virtq *vq, struct virtq_req *req)
 				return fail(vq, "indirect table outside RAM");
 			tsize = d.len / 16;
 			i = 0;
-			count = 0;
+			count--;
 			continue;
 		}
 		if (d.flags & VIRTQ_DESC_F_WRITE)
@@ -190,11 +195,19 @@ bool virtq__should_notify(struct virtq *vq)
 	return (uint16_t)(now - used_event - 1) < (uint16_t)(now - old);
 }
 
-void virtq__update_avail_event(struct virtq *vq)
+void virtq__disable_notify(struct virtq *vq)
 {
 	if (!vq->event_idx)
-		return;
-	__atomic_store_n(&vq->used[2 + 4 * vq->size], vq->last_avail, __ATOMIC_RELAXED);
+		__atomic_store_n(&vq->used[0], VIRTQ_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
+}
+
+void virtq__enable_notify(struct virtq *vq)
+{
+	if (vq->event_idx)
+		__atomic_store_n(&vq->used[2 + 4 * vq->size], vq->last_avail, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->used[0], 0, __ATOMIC_RELAXED);
+	/* Publish before re-reading avail idx (pairs with the driver's fence). */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 

@@ -91,8 +91,15 @@ void virtq__push(struct virtq *vq, uint16_t head, uint32_t written);
 /* After pushes: does the driver want an interrupt (EVENT_IDX / NO_INTERRUPT)? */
 bool virtq__should_notify(struct virtq *vq);
 
-/* With VIRTIO_F_EVENT_IDX: ask for a kick when avail idx passes last_avail. */
-void virtq__update_avail_event(struct virtq *vq);
+/*
+ * Driver notifications (kicks) while the device works through the ring:
+ * disable_notify sets VIRTQ_USED_F_NO_NOTIFY (without EVENT_IDX; with it, a
+ * stale avail_event already stops kicks); enable_notify clears the flag or
+ * sets avail_event to last_avail, then fences. After enable_notify the
+ * caller must pop once more: a request may have arrived in between.
+ */
+void virtq__disable_notify(struct virtq *vq);
+void virtq__enable_notify(struct virtq *vq);
 
 /* Copy helpers over an iovec range; return bytes copied. */
 uint64_t iov__to_buf(const struct iovec *iov, unsigned n, uint64_t skip, void *buf, uint64_t len);

@@ -261,14 +261,55 @@ static void test_indirect_with_next(void **state)
 	expect_proto(f);
 }
 
-static void test_indirect_not_head(void **state)
+static void test_indirect_after_direct(void **state)
 {
 	struct fx *f = *state;
-	struct virtq_desc t[1] = {{VDRV_DATA, 16, 0, 0}};
+	/* valid, if unusual: direct descriptors, then one indirect (2.7.5.3.2) */
+	struct virtq_desc t[2] = {{VDRV_DATA + 0x100, 32, VIRTQ_DESC_F_NEXT, 1},
+				  {VDRV_DATA + 0x200, 1, VIRTQ_DESC_F_WRITE, 0}};
 	memcpy(vdrv__ptr(&f->d, VDRV_SCRATCH(0)), t, sizeof(t));
 	vdrv__desc(&f->d, 0, 0, VDRV_DATA, 16, VIRTQ_DESC_F_NEXT, 1);
-	vdrv__desc(&f->d, 0, 1, VDRV_SCRATCH(0), 16, VIRTQ_DESC_F_INDIRECT, 0);
+	/* the WRITE flag of the pointer descriptor is ignored */
+	vdrv__desc(&f->d, 0, 1, VDRV_SCRATCH(0), sizeof(t),
+		   VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_WRITE, 0);
+	vdrv__publish(&f->d, 0, 0);
+	assert_int_equal(virtq__pop(&f->vq, &f->req), 1);
+	assert_int_equal(f->req.nread, 2);
+	assert_int_equal(f->req.nwrite, 1);
+	assert_int_equal(f->req.read_len, 48);
+	assert_ptr_equal(f->req.iov[1].iov_base, f->d.mem + VDRV_DATA + 0x100);
+	assert_ptr_equal(f->req.iov[2].iov_base, f->d.mem + VDRV_DATA + 0x200);
+}
+
+static void test_indirect_after_writable(void **state)
+{
+	struct fx *f = *state;
+	/* a readable buffer in the table after a writable direct one */
+	struct virtq_desc t[1] = {{VDRV_DATA + 0x100, 32, 0, 0}};
+	memcpy(vdrv__ptr(&f->d, VDRV_SCRATCH(0)), t, sizeof(t));
+	vdrv__desc(&f->d, 0, 0, VDRV_DATA, 16, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
+	vdrv__desc(&f->d, 0, 1, VDRV_SCRATCH(0), sizeof(t), VIRTQ_DESC_F_INDIRECT, 0);
 	expect_proto(f);
+}
+
+static void test_indirect_full_table(void **state)
+{
+	struct fx *f = *state;
+	/* a table of exactly queue-size entries is fine from the head ... */
+	struct virtq_desc t[QS];
+	for (unsigned i = 0; i < QS; i++)
+		t[i] = (struct virtq_desc){VDRV_DATA + 64 * i, 64, VIRTQ_DESC_F_NEXT, i + 1};
+	t[QS - 1].flags = VIRTQ_DESC_F_WRITE;
+	memcpy(vdrv__ptr(&f->d, VDRV_SCRATCH(0)), t, sizeof(t));
+	vdrv__desc(&f->d, 0, 0, VDRV_SCRATCH(0), sizeof(t), VIRTQ_DESC_F_INDIRECT, 0);
+	vdrv__publish(&f->d, 0, 0);
+	assert_int_equal(virtq__pop(&f->vq, &f->req), 1);
+	assert_int_equal(f->req.nread + f->req.nwrite, QS);
+	/* ... but not after a direct descriptor: the chain would exceed the queue size */
+	vdrv__desc(&f->d, 0, 1, VDRV_DATA, 16, VIRTQ_DESC_F_NEXT, 2);
+	vdrv__desc(&f->d, 0, 2, VDRV_SCRATCH(0), sizeof(t), VIRTQ_DESC_F_INDIRECT, 0);
+	vdrv__publish(&f->d, 0, 1);
+	assert_int_equal(virtq__pop(&f->vq, &f->req), -EPROTO);
 }
 
 static void test_indirect_loop(void **state)
@@ -334,8 +375,21 @@ static void test_event_idx(void **state)
 	f->d.qsize = QS;
 	vdrv__add(&f->d, 0, b, 1, false);
 	assert_int_equal(virtq__pop(&f->vq, &f->req), 1);
-	virtq__update_avail_event(&f->vq);
+	virtq__disable_notify(&f->vq); /* nothing to do with EVENT_IDX */
+	assert_int_equal(used[0], 0);
+	virtq__enable_notify(&f->vq);
 	assert_int_equal(used[2 + 4 * QS], 1);
+}
+
+static void test_no_notify_flag(void **state)
+{
+	struct fx *f = *state;
+	uint16_t *used = vdrv__ptr(&f->d, VDRV_USED(0));
+	virtq__disable_notify(&f->vq);
+	assert_int_equal(used[0], VIRTQ_USED_F_NO_NOTIFY);
+	virtq__enable_notify(&f->vq);
+	assert_int_equal(used[0], 0);
+	assert_int_equal(used[2 + 4 * QS], 0); /* avail_event untouched without EVENT_IDX */
 }
 
 static void test_iov_helpers(void **state)
@@ -385,11 +439,14 @@ int main(void)
 	    T(test_indirect_outside_ram),
 	    T(test_indirect_nested),
 	    T(test_indirect_with_next),
-	    T(test_indirect_not_head),
+	    T(test_indirect_after_direct),
+	    T(test_indirect_after_writable),
+	    T(test_indirect_full_table),
 	    T(test_indirect_loop),
 	    T(test_indirect_next_out_of_table),
 	    T(test_push_and_notify),
 	    T(test_event_idx),
+	    T(test_no_notify_flag),
 	    T(test_iov_helpers),
 	};
 	return cmocka_run_group_tests_name("virtq", tests, NULL, NULL);

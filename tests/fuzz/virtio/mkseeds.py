@@ -74,3 +74,36 @@ blk_seed('indirect-read', 2, [desc(0x3400, 48, F_INDIRECT, 0)], [0],
 blk_seed('out-of-range', 0, rw(0, 1 << 60, 512), [0], [(HDR, hdr(0, 1 << 60))])
 blk_seed('no-status', 0, [desc(HDR, 16, 0, 0)], [0], [(HDR, hdr(1, 0))])
 blk_seed('event-idx-many', 1, rw(0, 0, 512) + rw(0, 1, 512)[:0], [0, 0], [(HDR, hdr(0, 0))])
+
+# virtio-pci-regs: 4 KiB of RAM, then {op, size code, le16 off, le64 val} records
+
+
+def reg(op, size, off, val):
+    code = {1: 0, 2: 1, 4: 2, 8: 3}[size]
+    return struct.pack('<BBHQ', op, code, off, val)
+
+
+def regs_seed(name, recs, ram=b''):
+    os.makedirs(f'{root}/virtio-pci-regs', exist_ok=True)
+    assert len(ram) <= 4096
+    blob = bytearray(4096)
+    blob[:len(ram)] = ram
+    open(f'{root}/virtio-pci-regs/{name}', 'wb').write(bytes(blob) + b''.join(recs))
+
+
+W, R, K = 1, 0, 2
+bringup = [reg(W, 1, 0x14, 1), reg(W, 1, 0x14, 3), reg(W, 4, 0x08, 1), reg(W, 4, 0x0c, 1),
+           reg(W, 1, 0x14, 0xb), reg(R, 1, 0x14, 0), reg(W, 2, 0x16, 0), reg(W, 2, 0x18, 8),
+           reg(W, 8, 0x20, 0x000), reg(W, 8, 0x28, 0x400), reg(W, 8, 0x30, 0x800),
+           reg(W, 2, 0x1c, 1), reg(W, 1, 0x14, 0xf)]
+regs_seed('bringup', bringup)
+ram = bytearray(4096)
+place(ram, 0, desc(0x200, 16, F_NEXT, 1) + desc(0xc00, 512, F_NEXT | F_WRITE, 2) + desc(0x300, 1, F_WRITE, 0))
+place(ram, 0x200, struct.pack('<IIQ', 0, 0, 1))
+place(ram, 0x400, struct.pack('<HHH', 0, 1, 0))
+regs_seed('bringup-read', bringup + [reg(K, 2, 0, 0)], bytes(ram))
+regs_seed('reads', [reg(R, 4, o, 0) for o in range(0, 0x40, 4)] +
+          [reg(R, 1, 0x1000, 0), reg(R, 8, 0x2000, 0), reg(R, 4, 0x2022, 0)])
+regs_seed('bad-enable', [reg(W, 1, 0x14, 3), reg(W, 4, 0x08, 1), reg(W, 4, 0x0c, 1),
+                         reg(W, 1, 0x14, 0xb), reg(W, 2, 0x18, 12), reg(W, 2, 0x1c, 1),
+                         reg(R, 1, 0x1000, 0), reg(3, 1, 0, 0)])

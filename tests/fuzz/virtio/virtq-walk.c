@@ -72,7 +72,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memset(req.iov[req.nread].iov_base, 0xa5, req.iov[req.nread].iov_len);
 		virtq__push(&vq, req.head, (uint32_t)req.write_len);
 		virtq__should_notify(&vq);
-		virtq__update_avail_event(&vq);
+		if (n & 1)
+			virtq__disable_notify(&vq);
+		else
+			virtq__enable_notify(&vq);
 	}
 	return 0;
 }
