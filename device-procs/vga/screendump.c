@@ -58,7 +58,9 @@ static void convert_line(const struct display_view *v, uint32_t y, uint8_t *out)
 }
 
 /* None of the locals below changes after setjmp(), so -Wclobbered is a false alarm. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wclobbered"
+#endif
 int display__screendump_png(const struct display_view *view, int out_fd)
 {
 	static const struct display_view blank = {.width = 1, .height = 1, .bpp = 32};
