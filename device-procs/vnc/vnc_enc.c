@@ -191,10 +191,13 @@ static size_t zrle_tile(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w
 			n += vpix__convert(&c->pf, v->bpp, row(v, x, y + i), w, o + n);
 		return n;
 	}
+	uint8_t tmp[VNC_TILE * 4];
 	for (uint32_t i = 0; i < h; i++) {
-		const uint8_t *p = row(v, x, y + i);
-		for (uint32_t j = 0; j < w; j++)
-			n += cpix(c, p + j * bpp, o + n);
+		vpix__convert(&c->pf, v->bpp, row(v, x, y + i), w, tmp);
+		for (uint32_t j = 0; j < w; j++) {
+			memcpy(o + n, tmp + j * 4 + skip, 3);
+			n += 3;
+		}
 	}
 	return n;
 }
@@ -203,7 +206,7 @@ static bool enc_zrle(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, u
 {
 	if (!c->zinit) {
 		memset(&c->zs, 0, sizeof(c->zs));
-		if (deflateInit(&c->zs, 1) != Z_OK)
+		if (deflateInit2(&c->zs, 1, Z_DEFLATED, 15, 8, Z_RLE) != Z_OK)
 			return false;
 		c->zinit = true;
 	}
