@@ -160,3 +160,37 @@ uint64_t rt_tsc_hz(void)
 	tsc_hz = best * 100;
 	return tsc_hz;
 }
+
+#define IOAPIC_SEL 0x00
+#define IOAPIC_WIN 0x10
+
+static void ioapic_write(uint32_t reg, uint32_t v)
+{
+	mmio_write32(RT_IOAPIC_BASE + IOAPIC_SEL, reg);
+	mmio_write32(RT_IOAPIC_BASE + IOAPIC_WIN, v);
+}
+
+static uint32_t ioapic_read(uint32_t reg)
+{
+	mmio_write32(RT_IOAPIC_BASE + IOAPIC_SEL, reg);
+	return mmio_read32(RT_IOAPIC_BASE + IOAPIC_WIN);
+}
+
+int rt_ioapic_route(unsigned int gsi, unsigned int vector, uint32_t apic_id, int level_low)
+{
+	uint32_t max = (ioapic_read(1) >> 16) & 0xff, lo;
+
+	if (gsi > max || vector < RT_VEC_FIRST_IRQ || vector >= RT_VEC_SPURIOUS)
+		return -1;
+	lo = vector | (level_low ? (1u << 15) | (1u << 13) : 0);
+	ioapic_write(0x10 + 2 * gsi, 1u << 16); /* mask while changing */
+	ioapic_write(0x11 + 2 * gsi, apic_id << 24);
+	ioapic_write(0x10 + 2 * gsi, lo);
+	return 0;
+}
+
+void rt_ioapic_mask(unsigned int gsi)
+{
+	if (gsi <= ((ioapic_read(1) >> 16) & 0xff))
+		ioapic_write(0x10 + 2 * gsi, 1u << 16);
+}
