@@ -76,6 +76,7 @@ static int find_caps(struct virtio_pci *d)
 			break;
 		case CAP_NOTIFY:
 			d->notify_base = base + off;
+			d->notify_len = len;
 			d->notify_mult = pci_read32(d->bdf, p + 16);
 			break;
 		case CAP_ISR:
@@ -150,6 +151,8 @@ int virtio_queue_init(struct virtio_pci *d, unsigned int qi, struct virtq *q, ui
 	q->size = size;
 	q->index = (uint16_t)qi;
 	noff = mmio_read16(d->common + C_Q_NOFF);
+	if ((uint64_t)noff * d->notify_mult + 2 > d->notify_len)
+		return -1; /* notify register outside the notify capability */
 	q->notify = d->notify_base + (uint64_t)noff * d->notify_mult;
 	mmio_write16(d->common + C_Q_SIZE, size);
 	mmio_write16(d->common + C_Q_MSIX, 0xffff); /* no interrupts: polled */

@@ -54,6 +54,7 @@ struct virtio_pci {
 	uint32_t bdf;
 	uint64_t common; /* struct virtio_pci_common_cfg */
 	uint64_t notify_base;
+	uint32_t notify_len;
 	uint32_t notify_mult;
 	uint64_t isr;
 	uint64_t device; /* device-specific config */
