@@ -237,9 +237,11 @@ rt_irq_stubs:
 rt_irq_common:
 	lock incq rt_irq_count(, %rax, 8)
 	lock incq rt_irq_total
+	cmpl $RT_VEC_SPURIOUS, %eax	/* a spurious interrupt takes no EOI */
+	je 1f
 	movl $LAPIC_EOI, %eax
 	movl $0, (%rax)
-	popq %rax
+1:	popq %rax
 	iretq
 
 /* ---- Static data -------------------------------------------------------- */

@@ -114,6 +114,16 @@ void rt_sleep_us(uint64_t us);
  */
 uint64_t rt_tsc_hz(void);
 
+/* ---- IOAPIC ------------------------------------------------------------- */
+
+#define RT_IOAPIC_BASE 0xfec00000ULL
+/*
+ * Routes GSI gsi to vector on the LAPIC apic_id: edge/active-high, or
+ * level/active-low (PCI INTx) if level_low. -1 if gsi or vector is invalid.
+ */
+int rt_ioapic_route(unsigned int gsi, unsigned int vector, uint32_t apic_id, int level_low);
+void rt_ioapic_mask(unsigned int gsi);
+
 /* ---- misc ---------------------------------------------------------------- */
 
 void *memset(void *d, int c, size_t n);

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 MACHINES = {
@@ -37,7 +38,46 @@ def qemu_cmd(args):
            "-m", str(args.mem), "-smp", str(args.smp), "-kernel", args.payload]
     if args.append:
         cmd += ["-append", args.append]
+    if args.disk:
+        cmd += ["-drive", "file=%s,if=none,id=d0,format=raw,cache=unsafe" % args.disk,
+                "-device", "virtio-blk-pci,drive=d0"]
     return cmd
+
+
+HOST_TAG = b"cellvm-host-sector-1"
+M64 = (1 << 64) - 1
+
+
+def make_disk(path, mib):
+    """Raw image with the host pattern blktest expects in sector 1."""
+    with open(path, "wb") as f:
+        f.truncate(mib << 20)
+        f.seek(512)
+        f.write(HOST_TAG + bytes((i * 7) & 0xff for i in range(len(HOST_TAG), 512)))
+
+
+def blk_pat(seed, sector):
+    """Sector contents blktest writes (guest/blktest.c: pat())."""
+    out = bytearray(512)
+    for q in range(64):
+        x = ((sector * 0x9e3779b97f4a7c15) & M64) ^ ((seed << 32) & M64) ^ q
+        x ^= x >> 29
+        x = (x * 0xbf58476d1ce4e5b9) & M64
+        x ^= x >> 32
+        out[q * 8:q * 8 + 8] = x.to_bytes(8, "little")
+    return bytes(out)
+
+
+def verify_disk(path, seed):
+    """The 32 x 4 KiB written at queue depth 32 from sector 2048 reached the image."""
+    with open(path, "rb") as f:
+        for sector in range(2048, 2048 + 32 * 8):
+            f.seek(sector * 512)
+            if f.read(512) != blk_pat(seed, sector):
+                print("FAIL: image sector %d does not hold the guest's pattern" % sector)
+                return False
+    print("disk image: guest data verified in sectors 2048..2303")
+    return True
 
 
 def skip_reason():
@@ -62,7 +102,12 @@ def main():
     ap.add_argument("--status", type=int)
     ap.add_argument("--until-expected", action="store_true")
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--disk-mib", type=int, default=0,
+                    help="attach a fresh raw virtio-blk-pci disk with the blktest host pattern")
+    ap.add_argument("--verify-blk-seed", type=int,
+                    help="after the run, check the image holds blktest's data for this seed")
     args = ap.parse_args()
+    args.disk = None
     if (args.status is None) == (not args.until_expected):
         ap.error("give exactly one of --status and --until-expected")
 
@@ -71,6 +116,10 @@ def main():
         print("SKIP: " + reason)
         return 77
 
+    tmp = tempfile.TemporaryDirectory(prefix="cellvm-guest-")
+    if args.disk_mib:
+        args.disk = os.path.join(tmp.name, "disk.img")
+        make_disk(args.disk, args.disk_mib)
     cmd = qemu_cmd(args)
     print("+ " + " ".join(cmd), flush=True)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -129,6 +178,9 @@ def main():
             got = "guest status %d" % (rc >> 1) if rc > 0 and rc & 1 else "qemu rc %d" % rc
             print("FAIL: wanted guest status %d (qemu rc %d), got %s" % (args.status, want, got))
             ok = False
+    if args.verify_blk_seed is not None and args.disk and not verify_disk(args.disk,
+                                                                          args.verify_blk_seed):
+        ok = False
     if args.until_expected and not killed:
         print("FAIL: guest stopped (qemu rc %d) before all expected output" % rc)
         ok = False
