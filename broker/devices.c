@@ -100,6 +100,7 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 		.nfds = nj,
 		.uid = ids->uid_base + 1 + index,
 		.gid = ids->gid,
+		.cgroup = ids->cgroup,
 		.seccomp_log = ids->seccomp_log,
 	};
 	d->pid = jail__spawn(&spec, &d->pidfd, err, n);

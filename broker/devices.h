@@ -43,6 +43,7 @@ struct vm_ids {
 	uid_t uid_base; /* per VM: uid_base + slot for each process */
 	gid_t gid;
 	bool seccomp_log;
+	const char *cgroup; /* every child joins it */
 };
 
 /*

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "abi.h"
+#include "cgroup.h"
 #include "console.h"
 #include "devices.h"
 #include "disk.h"
@@ -378,6 +379,7 @@ int vm__run(const struct run_opts *o)
 	unsigned nfds = 0;
 	int status = CV_EXIT_ERROR;
 	struct vm_ids ids;
+	char cgname[64] = "";
 
 	if (!r || !plan) {
 		log__err("out of memory");
@@ -387,6 +389,11 @@ int vm__run(const struct run_opts *o)
 	r->status = -1;
 	r->ctl = r->pidfd = r->sfd = -1;
 	vm_ids(&ids, o->seccomp_log);
+	cgroup__name(cgname, sizeof(cgname));
+	/* RAM is charged to the VM where its pages are touched; the rest is overhead. */
+	if (cgroup__create(cgname, o->mem_size + (512ULL << 20), 64 + 2 * o->ncpus) < 0)
+		goto out;
+	ids.cgroup = cgname;
 
 	if ((kvm = open_kvm()) < 0)
 		goto out;
@@ -487,6 +494,7 @@ int vm__run(const struct run_opts *o)
 		.uid = ids.uid_base,
 		.gid = ids.gid,
 		.seccomp_log = o->seccomp_log,
+		.cgroup = cgname,
 	};
 	r->pid = vm_spawn_worker(&vs, &r->pidfd, err, sizeof(err));
 	close(ctl[1]);
@@ -526,6 +534,8 @@ out:
 	for (unsigned i = 0; i < sizeof(fds_to_close) / sizeof(int); i++)
 		if (fds_to_close[i] >= 0)
 			close(fds_to_close[i]);
+	if (cgname[0])
+		cgroup__remove(cgname);
 	free(r);
 	free(plan);
 	return status;

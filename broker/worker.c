@@ -23,6 +23,7 @@ pid_t vm_spawn_worker(const struct vm_spawn *vs, int *pidfd, char *err, size_t n
 		.nfds = vs->nfds,
 		.uid = vs->uid,
 		.gid = vs->gid,
+		.cgroup = vs->cgroup,
 		.seccomp_log = vs->seccomp_log,
 	};
 	return jail__spawn(&spec, pidfd, err, n);

@@ -15,6 +15,7 @@ struct vm_spawn {
 	uid_t uid;
 	gid_t gid;
 	bool seccomp_log;
+	const char *cgroup;
 };
 
 pid_t vm_spawn_worker(const struct vm_spawn *vs, int *pidfd, char *err, size_t n);
