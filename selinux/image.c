@@ -4,7 +4,10 @@
  * trusted.libvirt.security.* does: trusted.cellvm.label holds the label
  * the image had before its first user, trusted.cellvm.ref how many VM
  * uses hold it now.  Every step runs on one open fd under flock(LOCK_EX),
- * so two brokers cannot interleave on the same image.
+ * so two brokers cannot interleave on the same image; the lock is held
+ * for a few syscalls only, and waited for at most lock_wait_ms (a disk
+ * backend must not flock() its image for the VM's lifetime: use OFD
+ * byte-range locks for that, as QEMU does).
  */
 #include "label.h"
 #include "label-int.h"
@@ -18,6 +21,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 #include <selinux/selinux.h>
 
@@ -26,6 +30,27 @@
 #define XATTR_LABEL "trusted.cellvm.label"
 #define XATTR_REF   "trusted.cellvm.ref"
 #define REF_MAX	    1000000ul
+
+/* How long to wait for another broker's flock before giving up. */
+static unsigned int lock_wait_ms = 10000;
+
+void label__set_lock_wait_ms(unsigned int ms)
+{
+	lock_wait_ms = ms;
+}
+
+/* flock(LOCK_EX) with a bound: never hang the broker on a held lock. */
+static int lock_bounded(int fd)
+{
+	const struct timespec step = {0, 20 * 1000 * 1000};
+	for (unsigned int waited = 0;; waited += 20) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK || waited >= lock_wait_ms)
+			return -1;
+		nanosleep(&step, NULL);
+	}
+}
 
 struct label_image {
 	char *path;
@@ -46,8 +71,9 @@ static int open_image(const char *path, struct stat *st, char *err, size_t n)
 		close(fd);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX) < 0) {
-		label__errf(err, n, "%s: flock: %s", path, strerror(errno));
+	if (lock_bounded(fd) < 0) {
+		label__errf(err, n, "%s: flock: %s (held by another process)", path,
+			    strerror(errno));
 		close(fd);
 		return -1;
 	}

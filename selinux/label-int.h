@@ -18,5 +18,7 @@ const char *label__sens(void);
 bool label__pair_busy(unsigned int c1, unsigned int c2);
 /* image.c: restore every image vl still holds. */
 void label__images_release(struct vm_label *vl);
+/* image.c: bound on waiting for an image's flock (default 10 s; tests). */
+void label__set_lock_wait_ms(unsigned int ms);
 
 #endif

@@ -7,7 +7,8 @@
  * broker's own range; its processes run as USER:ROLE:cellvm_X_t:s0:c1,c2
  * (USER and ROLE are the broker's own), its objects are labelled
  * USER:object_r:TYPE:s0:c1,c2.  With SELinux off or disabled every call
- * below is a no-op that succeeds (vl->active is false).
+ * below is a no-op that succeeds (vl->active is false), except
+ * label__exec_con/label__obj_con, which have no string to give (-1 EINVAL).
  *
  * Functions that take (char *err, size_t n) return 0 or -1 with a reason
  * in err; the others return 0 or -1 with errno set.  Not thread-safe
@@ -66,6 +67,7 @@ void label__fini(void);
  * Pick a random unused category pair for a new VM: unused by every
  * running process (read from /proc/PID/attr/current, so a restarted
  * broker sees its old VMs) and by every pair reserved in this process.
+ * *vl is overwritten: pass a fresh one, or one label__vm_release()d.
  */
 int label__vm_reserve(struct vm_label *vl, char *err, size_t n);
 /* Restore every image still labelled for vl, free its pair. */

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 #include <selinux/selinux.h>
 
 #include "selinux/label.h"
+#include "selinux/label-int.h"
 #include "selinux/mcs.h"
 #include "mock-libselinux.h"
 
@@ -651,6 +653,33 @@ static void test_image_bad_inputs(void **state)
 	unlink(path);
 }
 
+static void test_image_locked_by_other_process(void **state)
+{
+	(void)state;
+	init_ok();
+	struct vm_label vl;
+	reserve_ok(&vl);
+	char path[300], err[256];
+	mkimage(path, sizeof(path), 0, "locked.img");
+	/* another broker (or a backend that flocks for the VM's lifetime) */
+	int other = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(other >= 0);
+	assert_int_equal(flock(other, LOCK_EX), 0);
+	label__set_lock_wait_ms(60);
+	err[0] = '\0';
+	assert_int_equal(label__image_set(&vl, path, IMAGE_RW_PRIVATE, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "held by another process"));
+	label_is(path, ORIG);
+	xattr_is(path, "trusted.cellvm.ref", "");
+	/* released: goes through */
+	close(other);
+	assert_int_equal(label__image_set(&vl, path, IMAGE_RW_PRIVATE, err, sizeof(err)), 0);
+	label__set_lock_wait_ms(10000);
+	label__vm_release(&vl);
+	label_is(path, ORIG);
+	unlink(path);
+}
+
 int main(void)
 {
 	mock.reset = (mock_reset_fn)sym("mock_selinux_reset");
@@ -692,6 +721,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_image_restore_on_failure, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_image_stale_label_reclaimed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_image_bad_inputs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_image_locked_by_other_process, setup, teardown),
 	};
 	int rc = cmocka_run_group_tests_name("selinux-label", tests, NULL, NULL);
 	rmdir(dirs[0]);
