@@ -3,7 +3,7 @@
 #include "rt.h"
 #include "internal.h"
 
-#define MAX_WORDS 64
+#define MAX_WORDS 64 /* words after the 64th are ignored */
 #define BUF_MAX	  4096
 
 static char words[BUF_MAX];
@@ -20,12 +20,12 @@ void rt_cmdline_parse(const char *s)
 	words[n] = 0;
 	nwords = 0;
 	while (i < n && nwords < MAX_WORDS) {
+		int has_val = 0;
+
 		while (i < n && (words[i] == ' ' || words[i] == '\t' || words[i] == '\n'))
 			words[i++] = 0;
 		if (i >= n)
 			break;
-		int has_val = 0;
-
 		keys[nwords] = &words[i];
 		vals[nwords] = "";
 		while (i < n && words[i] != ' ' && words[i] != '\t' && words[i] != '\n') {
@@ -36,6 +36,9 @@ void rt_cmdline_parse(const char *s)
 			}
 			i++;
 		}
+		words[i] = 0; /* i <= n: ends this word even if no other follows */
+		if (i < n)
+			i++;
 		nwords++;
 	}
 }

@@ -44,7 +44,8 @@ void rt_mark(uint32_t v);
 const char *rt_cmdline(void);
 /*
  * Value of key=value on the command line: NULL if key is absent, "" for a
- * bare "key". Words are separated by spaces; the last occurrence wins.
+ * bare "key". Words are separated by blanks; the last occurrence wins; only
+ * the first 64 words and 4095 bytes are parsed.
  */
 const char *rt_cmdline_get(const char *key);
 /* Same, parsed as an unsigned decimal or 0x-hex number; dflt if absent or malformed. */
