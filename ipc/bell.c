@@ -54,10 +54,14 @@ bool ipc_chan__arm(struct ipc_chan *c)
 
 void ipc_chan__disarm(struct ipc_chan *c)
 {
-	uint64_t v;
+	uint8_t buf[256];
 	__atomic_store_n(&c->in_ctl->sleeping, 0, __ATOMIC_RELAXED);
-	/* Non-blocking (attach made sure): resets the counter, if set. */
-	ssize_t r = read(c->bell_in, &v, sizeof(v));
+	/*
+	 * Non-blocking (attach set O_NONBLOCK): resets an eventfd counter, or
+	 * drains up to 32 pending rings of a pipe. Anything left over only
+	 * causes one spurious wake-up later.
+	 */
+	ssize_t r = read(c->bell_in, buf, sizeof(buf));
 	(void)r;
 }
 
