@@ -119,7 +119,13 @@ int ipc_chan__wait(struct ipc_chan *c, int timeout_ms)
 			note_gap(c, ipc__now_ns() - t0);
 			return 0;
 		}
-		if (r == 0 && ipc__now_ns() >= deadline)
+		/* A pipe doorbell whose write end is closed: the peer is dead. */
+		if (r > 0 && (p[0].revents & POLLHUP))
+			return ipc_chan__fail(c, -EPIPE, "peer is gone (doorbell hung up)");
+		if (r > 0 && (p[0].revents & (POLLERR | POLLNVAL)))
+			return ipc_chan__fail(c, -EBADF, "doorbell fd failed");
+		/* also after spurious wake-ups (a peer ringing with nothing queued) */
+		if (ipc__now_ns() >= deadline)
 			return -ETIMEDOUT;
 	}
 }

@@ -197,13 +197,32 @@ static void test_peer_killed_socket(void **state)
 	pair_close(&p);
 }
 
+/* Pipe doorbells and no peer fd: the hung-up doorbell reveals the death. */
+static void test_peer_killed_pipe_hup(void **state)
+{
+	(void)state;
+	struct pair p;
+	assert_int_equal(pair_open_pipes(&p, 16), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		dying_device(&p, 200);
+	/* the parent keeps only the vcpu side's ends */
+	close(p.pipe_dev[0]);
+	close(p.pipe_vcpu[1]);
+	p.pipe_dev[0] = p.pipe_vcpu[1] = -1;
+	call_until_dead(&p, 200);
+	assert_non_null(strstr(ipc_chan__why(&p.v), "hung up"));
+	waitpid(pid, NULL, 0);
+	pair_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_stream_millions),
-	    cmocka_unit_test(test_stream_pipes),
-	    cmocka_unit_test(test_peer_killed_pidfd),
-	    cmocka_unit_test(test_peer_killed_socket),
+	    cmocka_unit_test(test_stream_millions),	 cmocka_unit_test(test_stream_pipes),
+	    cmocka_unit_test(test_peer_killed_pidfd),	 cmocka_unit_test(test_peer_killed_socket),
+	    cmocka_unit_test(test_peer_killed_pipe_hup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
