@@ -54,10 +54,14 @@ bool ipc_chan__arm(struct ipc_chan *c)
 
 void ipc_chan__disarm(struct ipc_chan *c)
 {
-	uint64_t v;
+	uint8_t buf[256];
 	__atomic_store_n(&c->in_ctl->sleeping, 0, __ATOMIC_RELAXED);
-	/* Non-blocking (attach made sure): resets the counter, if set. */
-	ssize_t r = read(c->bell_in, &v, sizeof(v));
+	/*
+	 * Non-blocking (attach set O_NONBLOCK): resets an eventfd counter, or
+	 * drains up to 32 pending rings of a pipe. Anything left over only
+	 * causes one spurious wake-up later.
+	 */
+	ssize_t r = read(c->bell_in, buf, sizeof(buf));
 	(void)r;
 }
 
@@ -115,7 +119,13 @@ int ipc_chan__wait(struct ipc_chan *c, int timeout_ms)
 			note_gap(c, ipc__now_ns() - t0);
 			return 0;
 		}
-		if (r == 0 && ipc__now_ns() >= deadline)
+		/* A pipe doorbell whose write end is closed: the peer is dead. */
+		if (r > 0 && (p[0].revents & POLLHUP))
+			return ipc_chan__fail(c, -EPIPE, "peer is gone (doorbell hung up)");
+		if (r > 0 && (p[0].revents & (POLLERR | POLLNVAL)))
+			return ipc_chan__fail(c, -EBADF, "doorbell fd failed");
+		/* also after spurious wake-ups (a peer ringing with nothing queued) */
+		if (ipc__now_ns() >= deadline)
 			return -ETIMEDOUT;
 	}
 }

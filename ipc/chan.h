@@ -2,13 +2,16 @@
 /*
  * A channel between the vcpu-worker and one device process: one sealed memfd
  * holding two single-producer/single-consumer rings of struct ipc_msg
- * (requests vcpu -> device, replies device -> vcpu) and two eventfd doorbells.
+ * (requests vcpu -> device, replies device -> vcpu) and two doorbells.
  * See docs/ipc.md for the layout, the validation rules and the doorbell
  * protocol.
  *
  * Roles:
- *  - broker: ipc_chan__create() and two eventfds (EFD_NONBLOCK); it passes
- *    them on and never maps or parses the memfd.
+ *  - broker: ipc_chan__create() and two doorbells, and never maps or parses
+ *    the memfd. A doorbell is either one eventfd (EFD_NONBLOCK) given to both
+ *    sides, or, preferably, a pipe (pipe2(O_NONBLOCK)) whose write end goes to
+ *    the ringing side and read end to the waiting side: then a peer cannot
+ *    change the flags of our end (see docs/ipc.md, "Known limits").
  *  - vcpu-worker (IPC_SIDE_VCPU): ipc_chan__call() per forwarded exit.
  *  - device (IPC_SIDE_DEV): poll ipc_chan__fd(), ipc_chan__recv() /
  *    ipc_chan__reply(), or ipc_chan__serve_spin() with a handler.
@@ -82,9 +85,10 @@ struct ipc_chan {
 int ipc_chan__create(unsigned slots);
 
 /*
- * Map `memfd` as `side` after checking its seals, header and size. The fds
- * stay owned by the caller (memfd may be closed after attach; the bells and
- * the peer fd must stay open). Both bells are made non-blocking. Returns 0 or
+ * Map `memfd` as `side` after checking its seals, header and size. With
+ * pipes, the vcpu side gets bell_to_dev's write end and bell_to_vcpu's read
+ * end, the device the other two. The fds stay owned by the caller (memfd may be closed after
+ * attach; the bells and the peer fd must stay open). Both bells are made non-blocking. Returns 0 or
  * -errno with a reason in err[n].
  */
 int ipc_chan__attach(struct ipc_chan *c, int memfd, int bell_to_dev, int bell_to_vcpu,

@@ -3,6 +3,7 @@
 #ifndef CELLVM_TEST_IPC_HELPERS_H
 #define CELLVM_TEST_IPC_HELPERS_H
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -12,6 +13,7 @@
 
 struct pair {
 	int memfd, bell_dev, bell_vcpu;
+	int pipe_dev[2], pipe_vcpu[2]; /* pipe doorbells, or -1 */
 	struct ipc_chan v, d;
 };
 
@@ -49,6 +51,30 @@ static inline int pair_open(struct pair *p, unsigned slots)
 				     sizeof(err));
 	limits_two_mmio(&lim);
 	ipc_chan__set_limits(&p->d, &lim);
+	p->pipe_dev[0] = p->pipe_dev[1] = p->pipe_vcpu[0] = p->pipe_vcpu[1] = -1;
+	return r;
+}
+
+/* The same with pipe doorbells: each side gets only the ends it uses. */
+static inline int pair_open_pipes(struct pair *p, unsigned slots)
+{
+	char err[160];
+	struct ipc_region_limits lim;
+	memset(p, 0, sizeof(*p));
+	p->memfd = ipc_chan__create(slots);
+	if (p->memfd < 0)
+		return p->memfd;
+	p->bell_dev = p->bell_vcpu = -1;
+	if (pipe2(p->pipe_dev, O_CLOEXEC | O_NONBLOCK) ||
+	    pipe2(p->pipe_vcpu, O_CLOEXEC | O_NONBLOCK))
+		return -1;
+	int r = ipc_chan__attach(&p->v, p->memfd, p->pipe_dev[1], p->pipe_vcpu[0], IPC_SIDE_VCPU,
+				 err, sizeof(err));
+	if (r == 0)
+		r = ipc_chan__attach(&p->d, p->memfd, p->pipe_dev[0], p->pipe_vcpu[1], IPC_SIDE_DEV,
+				     err, sizeof(err));
+	limits_two_mmio(&lim);
+	ipc_chan__set_limits(&p->d, &lim);
 	return r;
 }
 
@@ -57,8 +83,11 @@ static inline void pair_close(struct pair *p)
 	ipc_chan__detach(&p->v);
 	ipc_chan__detach(&p->d);
 	close(p->memfd);
-	close(p->bell_dev);
-	close(p->bell_vcpu);
+	int fds[] = {p->bell_dev,    p->bell_vcpu,    p->pipe_dev[0],
+		     p->pipe_dev[1], p->pipe_vcpu[0], p->pipe_vcpu[1]};
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 }
 
 static inline struct ipc_msg mk_req(uint32_t op, uint32_t region, uint64_t off, uint32_t size,

@@ -21,6 +21,8 @@
 
 #define N_STREAM 2000000u
 
+static uint64_t n_stream = N_STREAM;
+
 static struct ipc_msg stream_req(uint64_t i)
 {
 	if (i & 1)
@@ -40,7 +42,7 @@ static int stream_device(struct pair *p)
 		while ((r = ipc_chan__recv(&p->d, &q)) == 0) {
 			if (q.op == IPC_OP_CTRL_SHUTDOWN) {
 				ipc_chan__reply(&p->d, &q, 0, 0);
-				return i == N_STREAM ? 0 : 11;
+				return i == n_stream ? 0 : 11;
 			}
 			struct ipc_msg want = stream_req(i);
 			if (q.seq != (uint32_t)(i + 1) || q.op != want.op ||
@@ -55,19 +57,17 @@ static int stream_device(struct pair *p)
 	}
 }
 
-static void test_stream_millions(void **state)
+static void run_stream(struct pair *pp)
 {
-	(void)state;
-	struct pair p;
-	assert_int_equal(pair_open(&p, 256), 0);
+	struct pair p = *pp;
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
 		_exit(stream_device(&p));
 	uint64_t sent = 0, done = 0, bad = 0;
 	struct ipc_msg rep;
-	while (done < N_STREAM) {
-		while (sent < N_STREAM) {
+	while (done < n_stream) {
+		while (sent < n_stream) {
 			struct ipc_msg q = stream_req(sent);
 			int r = ipc_chan__send(&p.v, &q);
 			if (r == -EAGAIN)
@@ -95,6 +95,26 @@ static void test_stream_millions(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	pair_close(&p);
+}
+
+static void test_stream_millions(void **state)
+{
+	(void)state;
+	struct pair p;
+	assert_int_equal(pair_open(&p, 256), 0);
+	n_stream = N_STREAM;
+	run_stream(&p);
+}
+
+/* Small rings and pipe doorbells: many more sleeps and wake-ups. */
+static void test_stream_pipes(void **state)
+{
+	(void)state;
+	struct pair p;
+	assert_int_equal(pair_open_pipes(&p, 8), 0);
+	ipc_chan__set_spin(&p.d, 0, 0); /* the device sleeps whenever the ring is empty */
+	n_stream = N_STREAM / 4;
+	run_stream(&p);
 }
 
 /* Device child that serves `n` calls and dies on the next request. */
@@ -177,12 +197,32 @@ static void test_peer_killed_socket(void **state)
 	pair_close(&p);
 }
 
+/* Pipe doorbells and no peer fd: the hung-up doorbell reveals the death. */
+static void test_peer_killed_pipe_hup(void **state)
+{
+	(void)state;
+	struct pair p;
+	assert_int_equal(pair_open_pipes(&p, 16), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		dying_device(&p, 200);
+	/* the parent keeps only the vcpu side's ends */
+	close(p.pipe_dev[0]);
+	close(p.pipe_vcpu[1]);
+	p.pipe_dev[0] = p.pipe_vcpu[1] = -1;
+	call_until_dead(&p, 200);
+	assert_non_null(strstr(ipc_chan__why(&p.v), "hung up"));
+	waitpid(pid, NULL, 0);
+	pair_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_stream_millions),
-	    cmocka_unit_test(test_peer_killed_pidfd),
-	    cmocka_unit_test(test_peer_killed_socket),
+	    cmocka_unit_test(test_stream_millions),	 cmocka_unit_test(test_stream_pipes),
+	    cmocka_unit_test(test_peer_killed_pidfd),	 cmocka_unit_test(test_peer_killed_socket),
+	    cmocka_unit_test(test_peer_killed_pipe_hup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
