@@ -140,6 +140,10 @@ static uint64_t rnd(void)
 	return rnd_state >> 33;
 }
 
+/* Eviction mode: many small writes, no flushes or discards between pieces. */
+static bool small_ops;
+static int pieces = 24;
+
 /* The seeded workload; cur tracks what the guest expects to read. */
 static void workload(struct blk_backend *b, uint8_t *cur, uint64_t size, unsigned cs, int nops_)
 {
@@ -147,7 +151,9 @@ static void workload(struct blk_backend *b, uint8_t *cur, uint64_t size, unsigne
 	for (int i = 0; i < nops_; i++) {
 		unsigned kind = (unsigned)(rnd() % 10);
 		uint64_t off = (rnd() % (size / 512)) * 512 + (rnd() % 3 == 0 ? rnd() % 512 : 0);
-		uint64_t len = 1 + rnd() % (4 * cs + 4096);
+		uint64_t len = 1 + rnd() % (small_ops ? 600 : 4 * cs + 4096);
+		if (small_ops)
+			kind = 0;
 		if (len > size - off)
 			len = size - off;
 		if (kind == 9) {
@@ -239,6 +245,12 @@ static void verify(const char *path, uint8_t **snaps, size_t *snap_ev, int nsnap
 	free(got);
 }
 
+static void modes(bool small, int npieces)
+{
+	small_ops = small;
+	pieces = npieces;
+}
+
 static void run_case(const char *create, const char *post, const char *raw, uint64_t size,
 		     unsigned cs, int n, uint64_t seed)
 {
@@ -273,8 +285,8 @@ static void run_case(const char *create, const char *post, const char *raw, uint
 	rec_fd = fd;
 	assert_int_equal(qcow2__open(fd, false, NULL, &b, err, sizeof(err)), 0);
 	/* workload in pieces so that each flush records a snapshot */
-	for (int piece = 0; piece < 24; piece++) {
-		workload(b, cur, size, cs, n / 24);
+	for (int piece = 0; piece < pieces; piece++) {
+		workload(b, cur, size, cs, n / pieces);
 		note_op(0, 0);
 		assert_int_equal(b->ops->flush(b), 0);
 		log_ev(EV_FLUSHED, 0, 0, NULL);
@@ -310,7 +322,7 @@ static void run_case(const char *create, const char *post, const char *raw, uint
 	size_t nsync = 0;
 	for (size_t i = 0; i < nev; i++)
 		nsync += evs[i].kind == EV_SYNC;
-	size_t stride = nsync > 40 ? nsync / 40 : 1, si = 0;
+	size_t stride = nsync > 30 ? nsync / 30 : 1, si = 0;
 	for (size_t i = 0; i < nev; i++) {
 		if (evs[i].kind != EV_SYNC || si++ % stride)
 			continue;
@@ -341,13 +353,24 @@ static void test_crash_small_clusters(void **state)
 {
 	(void)state;
 	/* 512-byte clusters, 64-bit refcounts: new refcount blocks and table growth */
+	modes(false, 24);
 	run_case("qemu-img create -q -f qcow2 -o cluster_size=512,refcount_bits=64", "4M", NULL,
 		 4 << 20, 512, 480, 1);
+}
+
+static void test_crash_l2_eviction(void **state)
+{
+	(void)state;
+	/* 512 L2 tables of 32 KiB each, a 256-entry cache: dirty tables get evicted */
+	modes(true, 6);
+	run_case("qemu-img create -q -f qcow2 -o cluster_size=512", "16M", NULL, 16 << 20, 512,
+		 3000, 3);
 }
 
 static void test_crash_compressed(void **state)
 {
 	(void)state;
+	modes(false, 24);
 	char raw[128], cmd[512];
 	snprintf(raw, sizeof(raw), "%s/src.raw", dir);
 	int fd = open(raw, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -370,6 +393,7 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_crash_small_clusters),
+	    cmocka_unit_test(test_crash_l2_eviction),
 	    cmocka_unit_test(test_crash_compressed),
 	};
 	int r = cmocka_run_group_tests(tests, NULL, NULL);
