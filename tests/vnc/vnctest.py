@@ -36,6 +36,12 @@ def fail(msg):
 
 
 class Server:
+    def input_line(self):
+        line = self.p.stdout.readline().decode().split()
+        if not line or line[0] != "INPUT":
+            fail("expected an input message, got %r" % line)
+        return tuple(int(v, 0) for v in line[1:])
+
     def __init__(self, *args):
         self.log = tempfile.TemporaryFile()
         self.p = subprocess.Popen([SERVER] + list(args), stdout=subprocess.PIPE,
@@ -856,6 +862,21 @@ def t_novnc():
             br.terminate()
             br.wait()
             httpd.shutdown()
+
+
+def t_input():
+    with Server("--none", "--input-print") as srv:
+        c = Rfb(srv.port)
+        c.handshake_none()
+        c.send(struct.pack(">BBxxI", 4, 1, 0xff0d) + struct.pack(">BBxxI", 4, 0, 0x61))
+        c.send(struct.pack(">BBHH", 5, 5, 100, 200) + struct.pack(">BBHH", 5, 0, 65535, 800))
+        want = [(1, 1, 0xff0d, 0, 0, 0), (1, 0, 0x61, 0, 0, 0), (2, 0, 0, 5, 100, 200),
+                (2, 0, 0, 0, 1023, 767)]
+        for w in want:
+            got = srv.input_line()
+            if got != w:
+                fail("input message %s, expected %s" % (got, w))
+        print("key and pointer events delivered as fixed-size messages, pointer clipped")
 
 
 TESTS = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
