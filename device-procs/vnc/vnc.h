@@ -55,7 +55,7 @@ struct vnc_config {
 	int input_fd;
 	int stop_fd;		   /* readable => vnc__main returns 0; -1 if unused */
 	const char *name;	   /* desktop name sent in ServerInit */
-	unsigned drain_timeout_ms; /* drop a client stuck above VNC_OUT_LOW this long (0: 10000) */
+	unsigned drain_timeout_ms; /* drop a client that accepts no output this long (0: 10000) */
 	unsigned handshake_timeout_ms; /* drop clients not past ServerInit by then (0: 30000) */
 	unsigned frame_interval_ms;    /* damage check period (0: 30) */
 };

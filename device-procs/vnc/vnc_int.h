@@ -85,11 +85,11 @@ struct vnc_client {
 	int minor; /* RFB 3.minor */
 	bool websocket;
 	bool tls;
-	void *tls_session;     /* gnutls_session_t */
-	struct vnc_buf tls_in; /* ciphertext not yet consumed by gnutls */
-	int vencrypt_sub;      /* chosen VeNCrypt subtype */
-	uint64_t start_ms, over_since_ms;
-	const char *why; /* reason for CS_DEAD */
+	void *tls_session;		/* gnutls_session_t */
+	struct vnc_buf tls_in;		/* ciphertext not yet consumed by gnutls */
+	int vencrypt_sub;		/* chosen VeNCrypt subtype */
+	uint64_t start_ms, progress_ms; /* progress: last byte the socket accepted */
+	const char *why;		/* reason for CS_DEAD */
 
 	/* decoded RFB bytes from the client (after WS deframing / TLS) */
 	uint8_t in[4096];

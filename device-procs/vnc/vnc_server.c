@@ -4,9 +4,9 @@
  * and write non-blocking client sockets through the WebSocket/TLS layers,
  * and produce updates on a frame tick. Per-client output is bounded: updates
  * are only generated while the backlog is below VNC_OUT_LOW (damage keeps
- * coalescing meanwhile, see vnc_damage.c), a client whose backlog stays above
- * it for drain_timeout_ms is dropped (QEMU CVE-2017-15124), and no buffer can
- * grow past VNC_OUT_MAX.
+ * coalescing meanwhile, see vnc_damage.c), a client that has output pending
+ * but accepts no byte of it for drain_timeout_ms is dropped (QEMU
+ * CVE-2017-15124), and no buffer can grow past VNC_OUT_MAX.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -142,6 +142,7 @@ struct vnc_client *vcli__new(struct vnc_server *s, int fd, bool websocket)
 	c->out.max = VNC_OUT_MAX;
 	c->wire.max = VNC_OUT_MAX;
 	c->start_ms = s->now_ms;
+	c->progress_ms = s->now_ms;
 	c->enc = ENC_RAW;
 	vpix__default(&c->pf);
 	if (getrandom(c->challenge, sizeof(c->challenge), 0) != sizeof(c->challenge)) {
@@ -179,6 +180,7 @@ void vcli__kill(struct vnc_client *c, const char *why)
 /* Decoded RFB bytes into c->in, running the protocol as the buffer fills. */
 static void rfb_feed(struct vnc_client *c, const uint8_t *p, size_t n)
 {
+	bool was_tls = c->tls;
 	while (n > 0 && c->state != CS_DEAD) {
 		size_t k = sizeof(c->in) - c->in_len;
 		if (k > n)
@@ -188,6 +190,18 @@ static void rfb_feed(struct vnc_client *c, const uint8_t *p, size_t n)
 		p += k;
 		n -= k;
 		vproto__process(c);
+		if (!was_tls && c->tls) {
+			/* VeNCrypt just switched to TLS: what follows is TLS records */
+			uint8_t rest[sizeof(c->in)];
+			size_t r = c->in_len;
+			memcpy(rest, c->in, r);
+			c->in_len = 0;
+			if (r)
+				vtls__input(c, rest, r);
+			if (n && c->state != CS_DEAD)
+				vtls__input(c, p, n);
+			return;
+		}
 		if (c->in_len == sizeof(c->in)) {
 			vcli__kill(c, "client message too large");
 			return;
@@ -295,6 +309,7 @@ static void client_write(struct vnc_client *c)
 			return;
 		}
 		vbuf__consume(b, (size_t)r);
+		c->progress_ms = c->srv->now_ms;
 		vcli__flush_layers(c);
 	}
 }
@@ -358,14 +373,11 @@ static void reap(struct vnc_server *s)
 			continue;
 		if (c->state != CS_DEAD && c->state != CS_NORMAL && s->now_ms - c->start_ms > hs)
 			vcli__kill(c, "handshake timeout");
-		if (c->state != CS_DEAD) {
-			if (backlog(c) < VNC_OUT_LOW)
-				c->over_since_ms = 0;
-			else if (!c->over_since_ms)
-				c->over_since_ms = s->now_ms;
-			else if (s->now_ms - c->over_since_ms > drain)
-				vcli__kill(c, "client not reading its updates");
-		}
+		/* stuck: output pending and not one byte accepted for `drain` ms */
+		if (c->state != CS_DEAD && backlog(c) == 0)
+			c->progress_ms = s->now_ms;
+		if (c->state != CS_DEAD && s->now_ms - c->progress_ms > drain)
+			vcli__kill(c, "client not reading its updates");
 		if (c->state == CS_DEAD) {
 			/* last words (failure reasons) are best effort */
 			client_write(c);

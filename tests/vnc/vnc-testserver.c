@@ -9,6 +9,8 @@
  *   --ws            WebSocket listener     --animate     change a block every 20 ms
  *   --mode WxHxBPP  (default 1024x768x32)  --drain-ms N  drop stuck clients after N ms
  *   --resize-after-ms N  switch to 800x600 after N ms (DesktopSize)
+ *   --input-print   input messages go through a pipe and are printed as
+ *                   "INPUT type down keysym buttons x y" on stdout
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -95,6 +97,17 @@ static void *animator(void *arg)
 	return NULL;
 }
 
+static void *input_printer(void *arg)
+{
+	int fd = *(int *)arg;
+	struct vnc_input_msg m;
+	while (read(fd, &m, sizeof(m)) == sizeof(m)) {
+		printf("INPUT %u %u 0x%x %u %u %u\n", m.type, m.down, m.keysym, m.buttons, m.x, m.y);
+		fflush(stdout);
+	}
+	return NULL;
+}
+
 static uint8_t *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -134,7 +147,8 @@ int main(int argc, char **argv)
 				 .loopback = true,
 				 .name = "cellvm-test"};
 	uint32_t w = 1024, h = 768, bpp = 32;
-	int ws = 0;
+	int ws = 0, input_print = 0;
+	static int input_pipe[2];
 	log__set_role("vnc-test");
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--password") && i + 1 < argc) {
@@ -149,6 +163,8 @@ int main(int argc, char **argv)
 			cfg.tls_only = true;
 		} else if (!strcmp(argv[i], "--ws")) {
 			ws = 1;
+		} else if (!strcmp(argv[i], "--input-print")) {
+			input_print = 1;
 		} else if (!strcmp(argv[i], "--animate")) {
 			animate = 1;
 		} else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
@@ -191,6 +207,14 @@ int main(int argc, char **argv)
 	}
 	fflush(stdout);
 	pthread_t t;
+	if (input_print) {
+		/* a packet pipe: one message per write, as on the real input channel */
+		if (pipe2(input_pipe, O_DIRECT | O_CLOEXEC))
+			log__die(1, "testserver: pipe");
+		fcntl(input_pipe[1], F_SETFL, O_NONBLOCK);
+		cfg.input_fd = input_pipe[1];
+		pthread_create(&t, NULL, input_printer, &input_pipe[0]);
+	}
 	if (animate || resize_after_ms)
 		pthread_create(&t, NULL, animator, NULL);
 	int r = vnc__main(&cfg);

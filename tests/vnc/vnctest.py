@@ -36,6 +36,12 @@ def fail(msg):
 
 
 class Server:
+    def input_line(self):
+        line = self.p.stdout.readline().decode().split()
+        if not line or line[0] != "INPUT":
+            fail("expected an input message, got %r" % line)
+        return tuple(int(v, 0) for v in line[1:])
+
     def __init__(self, *args):
         self.log = tempfile.TemporaryFile()
         self.p = subprocess.Popen([SERVER] + list(args), stdout=subprocess.PIPE,
@@ -732,6 +738,145 @@ def t_desktopsize():
         c.request(0, 0, 0, 64, 64)
         fb = fb_new(1024, 768)
         c.read_update(fb)
+
+
+class Cdp:
+    """Minimal Chrome DevTools Protocol client over a WebSocket (client side: masked frames)."""
+
+    def __init__(self, url):
+        import base64
+        hostport, path = url[len("ws://"):].split("/", 1)
+        host, port = hostport.split(":")
+        self.s = socket.create_connection((host, int(port)), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall(("GET /%s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+                        "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n" % (path, hostport, key)).encode())
+        resp = b""
+        while b"\r\n\r\n" not in resp:
+            resp += self.s.recv(1)
+        self.rest, self.id = b"", 0
+
+    def _exact(self, n):
+        while len(self.rest) < n:
+            d = self.s.recv(1 << 20)
+            if not d:
+                raise EOFError
+            self.rest += d
+        d, self.rest = self.rest[:n], self.rest[n:]
+        return d
+
+    def call(self, method, **params):
+        import json
+        self.id += 1
+        data = json.dumps({"id": self.id, "method": method, "params": params}).encode()
+        n = len(data)
+        hdr = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else
+                               bytes([0x80 | 126]) + struct.pack(">H", n) if n < 65536 else
+                               bytes([0x80 | 127]) + struct.pack(">Q", n))
+        mask = os.urandom(4)
+        self.s.sendall(hdr + mask + bytes(b ^ mask[i & 3] for i, b in enumerate(data)))
+        while True:
+            msg = b""
+            while True:
+                h = self._exact(2)
+                ln = h[1] & 0x7f
+                if ln == 126:
+                    ln = struct.unpack(">H", self._exact(2))[0]
+                elif ln == 127:
+                    ln = struct.unpack(">Q", self._exact(8))[0]
+                msg += self._exact(ln)
+                if h[0] & 0x80:
+                    break
+            m = json.loads(msg)
+            if m.get("id") == self.id:
+                if "error" in m:
+                    fail("CDP %s: %s" % (method, m["error"]))
+                return m["result"]
+
+
+def t_novnc():
+    import json
+    import re
+    import shutil
+    import threading
+    import http.server
+    import functools
+    novnc = "/usr/share/novnc"
+    chromium = shutil.which("chromium")
+    if not chromium or not os.path.exists(novnc + "/vnc_lite.html"):
+        print("SKIP: needs chromium and Debian novnc")
+        sys.exit(77)
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+    handler = functools.partial(Quiet, directory=novnc)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    with Server("--none", "--ws") as srv, tempfile.TemporaryDirectory() as prof:
+        br = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                               "--disable-quic", "--no-first-run", "--disable-background-networking",
+                               "--disable-component-update", "--disable-sync",
+                               "--user-data-dir=" + prof, "--remote-debugging-port=0",
+                               "--window-size=1200,900", "about:blank"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            url = None
+            deadline = time.monotonic() + 60
+            while url is None and time.monotonic() < deadline:
+                line = br.stderr.readline().decode(errors="replace")
+                m = re.search(r"DevTools listening on (ws://\S+)", line)
+                if m:
+                    url = m.group(1)
+                if not line and br.poll() is not None:
+                    break
+            if not url:
+                fail("chromium did not start")
+            port = url.split(":")[2].split("/")[0]
+            import urllib.request
+            targets = json.load(urllib.request.urlopen("http://127.0.0.1:%s/json/list" % port))
+            page = [t for t in targets if t["type"] == "page"][0]
+            cdp = Cdp(page["webSocketDebuggerUrl"])
+            cdp.call("Page.navigate", url="http://127.0.0.1:%d/vnc_lite.html?host=127.0.0.1&port=%d"
+                     % (httpd.server_address[1], srv.wsport))
+            pts = [(x, y) for y in (5, 100, 130, 200, 383, 400, 600, 767) for x in (0, 77, 300, 640, 1023)]
+            js = ("(() => { const c = document.querySelector('#screen canvas');"
+                  " if (!c || c.width != 1024 || c.height != 768) return null;"
+                  " const g = c.getContext('2d'); return JSON.stringify(%s.map(p =>"
+                  " Array.from(g.getImageData(p[0], p[1], 1, 1).data.slice(0, 3)))); })()"
+                  % json.dumps(pts))
+            want = [list(pattern(x, y)) for x, y in pts]
+            got = None
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                r = cdp.call("Runtime.evaluate", expression=js, returnByValue=True)
+                v = r["result"].get("value")
+                got = json.loads(v) if v else None
+                if got == want:
+                    break
+                time.sleep(0.5)
+            if got != want:
+                fail("noVNC canvas: got %s, expected %s" % (got, want))
+            print("noVNC in headless chromium shows the picture (%d sampled pixels)" % len(pts))
+        finally:
+            br.terminate()
+            br.wait()
+            httpd.shutdown()
+
+
+def t_input():
+    with Server("--none", "--input-print") as srv:
+        c = Rfb(srv.port)
+        c.handshake_none()
+        c.send(struct.pack(">BBxxI", 4, 1, 0xff0d) + struct.pack(">BBxxI", 4, 0, 0x61))
+        c.send(struct.pack(">BBHH", 5, 5, 100, 200) + struct.pack(">BBHH", 5, 0, 65535, 800))
+        want = [(1, 1, 0xff0d, 0, 0, 0), (1, 0, 0x61, 0, 0, 0), (2, 0, 0, 5, 100, 200),
+                (2, 0, 0, 0, 1023, 767)]
+        for w in want:
+            got = srv.input_line()
+            if got != w:
+                fail("input message %s, expected %s" % (got, w))
+        print("key and pointer events delivered as fixed-size messages, pointer clipped")
 
 
 TESTS = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
