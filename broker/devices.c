@@ -15,6 +15,7 @@
 #include "ipc/chan.h"
 #include "log.h"
 #include "seccomp/jail.h"
+#include "sel.h"
 
 #define RING_SLOTS 64
 
@@ -56,6 +57,10 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 			goto out;
 		}
 		chan[1] = dup(chan[0]);
+		if (sel__memfd(ids->label, chan[0], d->type, true) < 0) {
+			snprintf(err, n, "%s: cannot label its ring", d->type);
+			goto out;
+		}
 	} else if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) < 0) {
 		snprintf(err, n, "%s: channel socket: %s", d->type, strerror(errno));
 		goto out;
@@ -92,7 +97,10 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 		jf[nj++] = (struct jail_fd){d->backend[i], t++, d->backend_why[i]};
 
 	char *const argv[] = {bin, NULL};
+	char con[LABEL_CON_MAX];
 	struct jail_spec spec = {
+		.selinux_exec_con = sel__exec_con(ids->label, d->type, con, sizeof(con)),
+		.setexec = sel__setexec,
 		.type = d->type,
 		.exe_fd = exe,
 		.argv = argv,

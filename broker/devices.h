@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "selinux/label.h"
 #include "spawn.h"
 #include "vmplan.h"
 
@@ -44,6 +45,7 @@ struct vm_ids {
 	gid_t gid;
 	bool seccomp_log;
 	const char *cgroup; /* every child joins it */
+	const struct vm_label *label; /* SELinux: the VM's category pair (inactive: none) */
 };
 
 /*

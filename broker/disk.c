@@ -36,7 +36,8 @@ static int open_image(const char *path, bool readonly)
  * (same device and inode) or a chain too deep is refused, and the backing
  * format is never guessed: it must be recorded in the image.
  */
-static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk_cfg *c)
+static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk_cfg *c,
+			 struct vm_label *vl)
 {
 	struct qcow2_chain chain;
 	char dir[8192], name[4096], fmt[32], why[200], path[8192];
@@ -73,6 +74,10 @@ static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk
 			snprintf(path, sizeof(path), "%s", name);
 		else
 			snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - dir), dir, name);
+		if (label__image_set(vl, path, IMAGE_READONLY, why, sizeof(why)) < 0) {
+			log__err("--disk %s: selinux: %s", o->path, why);
+			return -1;
+		}
 		fd = open_image(path, true);
 		if (fd < 0)
 			return -1;
@@ -85,12 +90,19 @@ static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk
 	}
 }
 
-int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d)
+int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d, struct vm_label *vl)
 {
 	struct blk_cfg c;
 	memset(d, 0, sizeof(*d));
 	memset(&c, 0, sizeof(c));
 
+	char why[200];
+	/* sVirt: this VM's image label (or the read-only content type) before use. */
+	if (label__image_set(vl, o->path, o->readonly ? IMAGE_READONLY : IMAGE_RW_PRIVATE, why,
+			     sizeof(why)) < 0) {
+		log__err("--disk %s: selinux: %s", o->path, why);
+		return -1;
+	}
 	int fd = open_image(o->path, o->readonly);
 	if (fd < 0)
 		return -1;
@@ -99,7 +111,7 @@ int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d)
 	d->nbackend = 1;
 	c.nchain = 1;
 	c.format[0] = o->format == DISK_QCOW2 ? BLK_FMT_QCOW2 : BLK_FMT_RAW;
-	if (o->format == DISK_QCOW2 && backing_chain(o, d, &c) < 0) {
+	if (o->format == DISK_QCOW2 && backing_chain(o, d, &c, vl) < 0) {
 		for (unsigned i = 0; i < d->nbackend; i++)
 			close(d->backend[i]);
 		return -1;

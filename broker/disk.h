@@ -5,8 +5,9 @@
 
 #include "devices.h"
 #include "options.h"
+#include "selinux/label.h"
 
 /* Fill a virtio-blk device description for disk number `n` (PCI slot 1 + n). */
-int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d);
+int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d, struct vm_label *vl);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "selinux/label.h"
 #include "vmplan.h"
 
 #define MEM_MIN (16ULL << 20)
@@ -25,6 +26,7 @@ void options__usage(FILE *f)
 		"  --disk PATH[,format=raw|qcow2][,readonly=on][,serial=ID]\n"
 		"                    a virtio-blk disk (repeatable; the format is never\n"
 		"                    guessed from the content: raw unless told)\n"
+		"  --selinux MODE    auto (label when SELinux is enabled; default), require, off\n"
 		"  --seccomp-log     name a blocked syscall before the process dies of SIGSYS\n"
 		"  --testdev MODE    add the test device: inproc, ring or socket (benchmarks)\n"
 		"  --serial-inproc   run COM1 inside the vcpu-worker (debugging only)\n"
@@ -130,6 +132,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
 		{"seccomp-log", no_argument, NULL, 'L'},  {"testdev", required_argument, NULL, 'T'},
 		{"serial-inproc", no_argument, NULL, 'I'}, {"disk", required_argument, NULL, 'D'},
+		{"selinux", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -137,6 +140,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 	o->ncpus = 1;
 	o->serial = SERIAL_STDIO;
 	o->cmdline = "";
+	o->selinux = LABEL_AUTO;
 
 	optind = 1;
 	opterr = 0;
@@ -171,6 +175,15 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'v': o->verbose++; break;
 		case 'L': o->seccomp_log = true; break;
+		case 'S': {
+			enum label_mode m;
+			if (label__parse_mode(optarg, &m) < 0) {
+				log__err("--selinux %s: expected auto, require or off", optarg);
+				return -1;
+			}
+			o->selinux = (int)m;
+			break;
+		}
 		case 'D':
 			if (o->ndisks == MAX_DISKS) {
 				log__err("--disk: at most %d disks", MAX_DISKS);

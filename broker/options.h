@@ -34,6 +34,7 @@ struct run_opts {
 	bool serial_inproc; /* debug: COM1 inside the vcpu-worker */
 	struct disk_opt disks[MAX_DISKS];
 	unsigned ndisks;
+	int selinux; /* enum label_mode: auto (default), require, off */
 };
 
 /* "PATH[,format=raw|qcow2][,readonly=on|off][,serial=ID]"; 0 or -1 (printed). */

@@ -30,6 +30,7 @@
 #include "disk.h"
 #include "guest_blob.h"
 #include "log.h"
+#include "sel.h"
 #include "spawn.h"
 #include "vmplan.h"
 #include "worker.h"
@@ -379,7 +380,8 @@ int vm__run(const struct run_opts *o)
 	unsigned nfds = 0;
 	int status = CV_EXIT_ERROR;
 	struct vm_ids ids;
-	char cgname[64] = "";
+	struct vm_label vl = {0};
+	char cgname[64] = "", vcpu_con[LABEL_CON_MAX];
 
 	if (!r || !plan) {
 		log__err("out of memory");
@@ -389,6 +391,12 @@ int vm__run(const struct run_opts *o)
 	r->status = -1;
 	r->ctl = r->pidfd = r->sfd = -1;
 	vm_ids(&ids, o->seccomp_log);
+	if (label__init((enum label_mode)o->selinux, err, sizeof(err)) < 0 ||
+	    label__vm_reserve(&vl, err, sizeof(err)) < 0) {
+		log__err("selinux: %s", err);
+		goto out;
+	}
+	ids.label = &vl;
 	cgroup__name(cgname, sizeof(cgname));
 	/* RAM is charged to the VM where its pages are touched; the rest is overhead. */
 	if (cgroup__create(cgname, o->mem_size + (512ULL << 20), 64 + 2 * o->ncpus) < 0)
@@ -397,12 +405,17 @@ int vm__run(const struct run_opts *o)
 
 	if ((kvm = open_kvm()) < 0)
 		goto out;
+	if ((o->kernel && label__image_set(&vl, o->kernel, IMAGE_READONLY, err, sizeof(err)) < 0) ||
+	    (o->initrd && label__image_set(&vl, o->initrd, IMAGE_READONLY, err, sizeof(err)) < 0)) {
+		log__err("selinux: %s", err);
+		goto out;
+	}
 	kernel = o->kernel ? open_image("--kernel", o->kernel) : demo_kernel_fd();
 	if (kernel < 0)
 		goto out;
 	if (o->initrd && (initrd = open_image("--initrd", o->initrd)) < 0)
 		goto out;
-	if ((ram = create_ram(o->mem_size)) < 0)
+	if ((ram = create_ram(o->mem_size)) < 0 || sel__memfd(&vl, ram, "ram", false) < 0)
 		goto out;
 	if (o->serial != SERIAL_NONE) {
 		sink = o->serial == SERIAL_FILE ? open_serial_file(o->serial_path)
@@ -472,7 +485,7 @@ int vm__run(const struct run_opts *o)
 		add_testdev(r, (uint32_t)o->testdev);
 	}
 	for (unsigned i = 0; i < o->ndisks; i++) {
-		if (disk__prepare(&o->disks[i], i, &r->dev[r->ndev]) < 0)
+		if (disk__prepare(&o->disks[i], i, &r->dev[r->ndev], &vl) < 0)
 			goto out;
 		r->ndev++;
 	}
@@ -495,6 +508,7 @@ int vm__run(const struct run_opts *o)
 		.gid = ids.gid,
 		.seccomp_log = o->seccomp_log,
 		.cgroup = cgname,
+		.selinux_exec_con = sel__exec_con(&vl, "vcpu", vcpu_con, sizeof(vcpu_con)),
 	};
 	r->pid = vm_spawn_worker(&vs, &r->pidfd, err, sizeof(err));
 	close(ctl[1]);
@@ -536,6 +550,7 @@ out:
 			close(fds_to_close[i]);
 	if (cgname[0])
 		cgroup__remove(cgname);
+	label__vm_release(&vl); /* restores every image label it changed */
 	free(r);
 	free(plan);
 	return status;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "seccomp/jail.h"
+#include "sel.h"
 
 pid_t vm_spawn_worker(const struct vm_spawn *vs, int *pidfd, char *err, size_t n)
 {
@@ -24,6 +25,8 @@ pid_t vm_spawn_worker(const struct vm_spawn *vs, int *pidfd, char *err, size_t n
 		.uid = vs->uid,
 		.gid = vs->gid,
 		.cgroup = vs->cgroup,
+		.selinux_exec_con = vs->selinux_exec_con,
+		.setexec = sel__setexec,
 		.seccomp_log = vs->seccomp_log,
 	};
 	return jail__spawn(&spec, pidfd, err, n);

@@ -16,6 +16,7 @@ struct vm_spawn {
 	gid_t gid;
 	bool seccomp_log;
 	const char *cgroup;
+	const char *selinux_exec_con; /* NULL: unlabelled */
 };
 
 pid_t vm_spawn_worker(const struct vm_spawn *vs, int *pidfd, char *err, size_t n);

@@ -283,7 +283,10 @@ static void __attribute__((noreturn)) child_main(struct plan *pl)
 		_exit(127);
 
 	int attr_fd = -1;
-	if (s->selinux_exec_con) {
+	if (s->selinux_exec_con && s->setexec) {
+		if (s->setexec(s->selinux_exec_con) < 0)
+			child_fail(ew, "selinux", s->selinux_exec_con, errno);
+	} else if (s->selinux_exec_con) {
 		attr_fd = open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC);
 		if (attr_fd < 0)
 			child_fail(ew, "selinux", "attr/exec", errno);

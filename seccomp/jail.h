@@ -37,6 +37,9 @@ struct jail_spec {
 	gid_t gid;
 	const char *cgroup;	      /* relative name, e.g. "cellvm/vm-1234", or NULL */
 	const char *selinux_exec_con; /* NULL = none; written to attr/exec right before exec */
+	/* If set, called in the child instead (before the mounts) to set the
+	 * exec context: libselinux's setexeccon_raw, so label tests can mock it. */
+	int (*setexec)(const char *con);
 	bool seccomp_log;	      /* passed on for information; the child chooses at lockdown */
 };
 

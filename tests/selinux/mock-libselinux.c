@@ -58,6 +58,17 @@ void mock_selinux_reset(void)
 		 "unconfined_u:object_r:user_home_t:s0");
 }
 
+/* The log path, read once at load: a jailed child clears its environment
+ * before it sets its exec context, and that call must still be logged. */
+static char log_path[4096];
+
+__attribute__((constructor)) static void read_log_path(void)
+{
+	const char *p = getenv("MOCK_SELINUX_LOG");
+	if (p)
+		snprintf(log_path, sizeof(log_path), "%s", p);
+}
+
 static void init(void)
 {
 	if (!m.init)
@@ -76,6 +87,8 @@ static void note(const char *fn, const char *arg)
 	if (i < MAX_FNS)
 		m.calls[i].n++;
 	const char *log = getenv("MOCK_SELINUX_LOG");
+	if (!log && log_path[0])
+		log = log_path;
 	if (!log)
 		return;
 	int fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
