@@ -7,63 +7,6 @@
 
 #define STACK_IOVS 32
 
-int qcow2__iov_slice(const struct iovec *iov, int cnt, size_t skip, size_t len, struct iovec *out)
-{
-	int k = 0;
-	for (int i = 0; i < cnt && len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		size_t m = iov[i].iov_len - skip;
-		if (m > len)
-			m = len;
-		out[k].iov_base = (uint8_t *)iov[i].iov_base + skip;
-		out[k++].iov_len = m;
-		len -= m;
-		skip = 0;
-	}
-	return k;
-}
-
-void qcow2__iov_copy(const struct iovec *iov, int cnt, size_t skip, void *buf, size_t len,
-		     bool to_iov)
-{
-	uint8_t *p = buf;
-	for (int i = 0; i < cnt && len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		size_t m = iov[i].iov_len - skip;
-		if (m > len)
-			m = len;
-		if (to_iov)
-			memcpy((uint8_t *)iov[i].iov_base + skip, p, m);
-		else
-			memcpy(p, (uint8_t *)iov[i].iov_base + skip, m);
-		p += m;
-		len -= m;
-		skip = 0;
-	}
-}
-
-void qcow2__iov_zero(const struct iovec *iov, int cnt, size_t skip, size_t len)
-{
-	for (int i = 0; i < cnt && len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		size_t m = iov[i].iov_len - skip;
-		if (m > len)
-			m = len;
-		memset((uint8_t *)iov[i].iov_base + skip, 0, m);
-		len -= m;
-		skip = 0;
-	}
-}
-
 struct req {
 	struct qcow2 *s;
 	const struct iovec *iov;

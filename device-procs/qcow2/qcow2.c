@@ -45,35 +45,6 @@ int qcow2__pwrite(struct qcow2 *s, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-int qcow2__io_iov(struct qcow2 *s, const struct iovec *iov, int cnt, size_t skip, size_t len,
-		  uint64_t off, bool write, struct iovec *scratch)
-{
-	size_t done = 0;
-	while (done < len) {
-		int k = qcow2__iov_slice(iov, cnt, skip + done, len - done, scratch);
-		ssize_t r = write ? pwritev(s->fd, scratch, k, (off_t)(off + done))
-				  : preadv(s->fd, scratch, k, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0) {
-			if (write)
-				return -EIO;
-			/* data clusters past the end of the file read as zeros */
-			qcow2__iov_zero(iov, cnt, skip + done, len - done);
-			break;
-		}
-		done += (size_t)r;
-	}
-	if (write) {
-		s->unsynced = true;
-		if (off + len > s->file_size)
-			s->file_size = off + len;
-	}
-	return 0;
-}
-
 int qcow2__sync(struct qcow2 *s)
 {
 	if (!s->unsynced)
