@@ -375,6 +375,14 @@ def t_flags(d):
     if "snapshot" not in p.stderr:
         fail("snapshot message: " + p.stderr)
     tool(img, "read", 512, MiB - 512, "0x10", ro=True)
+    # a shrunk image keeps its L1 size with the tail cleared
+    img3 = os.path.join(d, "shrunk.qcow2")
+    create(img3, 1 << 41)
+    qio(img3, "write -P 0x41 1T 64k", "write -P 0x42 0 64k")
+    run("qemu-img", "resize", "-q", "--shrink", img3, "1G")
+    tool(img3, "read", 0, 65536, "0x42", "write", 1 << 29, 4096, "0x43", "flush")
+    check_clean(img3)
+    qio(img3, "read -P 0x42 0 64k", "read -P 0x43 512M 4k")
     # lazy refcounts as a compatible feature do not matter to us
     img2 = os.path.join(d, "lazy.qcow2")
     create(img2, 16 * MiB, "lazy_refcounts=on")
