@@ -287,6 +287,14 @@ static int zero_range(struct qcow2 *s, uint64_t off, uint64_t len, bool unmap, b
 		if (n > len - done)
 			n = len - done;
 		bool full = in == 0 && (n == s->cs || o + n == s->be.size);
+		uint64_t i1 = o >> (s->cluster_bits + s->l2_bits);
+		if (full && !s->backing && !(s->l1[i1] & QCOW2_OFFSET_MASK)) {
+			/* no L2 table, no backing file: the whole span reads as zeros */
+			uint64_t span = 1ull << (s->cluster_bits + s->l2_bits);
+			uint64_t skip = span - (o & (span - 1));
+			done += skip < len - done ? skip : len - done;
+			continue;
+		}
 		if (qcow2__frees_pending(s) && (r = qcow2__flush_locked(s)) < 0)
 			break;
 		r = full ? zero_cluster(s, o, unmap, discard) : discard ? 0 : -ENOTSUP;
