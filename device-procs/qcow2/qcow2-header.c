@@ -221,6 +221,15 @@ int qcow2__read_header(int fd, struct qcow2_header *h, uint64_t *file_size, char
 		return -EINVAL;
 	}
 	*file_size = (uint64_t)st.st_size;
+	if (S_ISBLK(st.st_mode)) {
+		off_t end = lseek(fd, 0, SEEK_END); /* st_size is 0 for block devices */
+		if (end < 0) {
+			int e = errno;
+			snprintf(err, n, "qcow2: device size: %s", strerror(e));
+			return -e;
+		}
+		*file_size = (uint64_t)end;
+	}
 	size_t len = QCOW2_HDR_V3_LEN + 8, need = 0;
 	for (int round = 0; round < 2; round++) {
 		uint8_t *buf = calloc(1, len);

@@ -7,63 +7,6 @@
 
 #define STACK_IOVS 32
 
-int qcow2__iov_slice(const struct iovec *iov, int cnt, size_t skip, size_t len, struct iovec *out)
-{
-	int k = 0;
-	for (int i = 0; i < cnt && len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		size_t m = iov[i].iov_len - skip;
-		if (m > len)
-			m = len;
-		out[k].iov_base = (uint8_t *)iov[i].iov_base + skip;
-		out[k++].iov_len = m;
-		len -= m;
-		skip = 0;
-	}
-	return k;
-}
-
-void qcow2__iov_copy(const struct iovec *iov, int cnt, size_t skip, void *buf, size_t len,
-		     bool to_iov)
-{
-	uint8_t *p = buf;
-	for (int i = 0; i < cnt && len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		size_t m = iov[i].iov_len - skip;
-		if (m > len)
-			m = len;
-		if (to_iov)
-			memcpy((uint8_t *)iov[i].iov_base + skip, p, m);
-		else
-			memcpy(p, (uint8_t *)iov[i].iov_base + skip, m);
-		p += m;
-		len -= m;
-		skip = 0;
-	}
-}
-
-void qcow2__iov_zero(const struct iovec *iov, int cnt, size_t skip, size_t len)
-{
-	for (int i = 0; i < cnt && len; i++) {
-		if (skip >= iov[i].iov_len) {
-			skip -= iov[i].iov_len;
-			continue;
-		}
-		size_t m = iov[i].iov_len - skip;
-		if (m > len)
-			m = len;
-		memset((uint8_t *)iov[i].iov_base + skip, 0, m);
-		len -= m;
-		skip = 0;
-	}
-}
-
 struct req {
 	struct qcow2 *s;
 	const struct iovec *iov;
@@ -344,6 +287,14 @@ static int zero_range(struct qcow2 *s, uint64_t off, uint64_t len, bool unmap, b
 		if (n > len - done)
 			n = len - done;
 		bool full = in == 0 && (n == s->cs || o + n == s->be.size);
+		uint64_t i1 = o >> (s->cluster_bits + s->l2_bits);
+		if (full && !s->backing && !(s->l1[i1] & QCOW2_OFFSET_MASK)) {
+			/* no L2 table, no backing file: the whole span reads as zeros */
+			uint64_t span = 1ull << (s->cluster_bits + s->l2_bits);
+			uint64_t skip = span - (o & (span - 1));
+			done += skip < len - done ? skip : len - done;
+			continue;
+		}
 		if (qcow2__frees_pending(s) && (r = qcow2__flush_locked(s)) < 0)
 			break;
 		r = full ? zero_cluster(s, o, unmap, discard) : discard ? 0 : -ENOTSUP;

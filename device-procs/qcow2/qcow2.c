@@ -45,35 +45,6 @@ int qcow2__pwrite(struct qcow2 *s, const void *buf, size_t len, uint64_t off)
 	return 0;
 }
 
-int qcow2__io_iov(struct qcow2 *s, const struct iovec *iov, int cnt, size_t skip, size_t len,
-		  uint64_t off, bool write, struct iovec *scratch)
-{
-	size_t done = 0;
-	while (done < len) {
-		int k = qcow2__iov_slice(iov, cnt, skip + done, len - done, scratch);
-		ssize_t r = write ? pwritev(s->fd, scratch, k, (off_t)(off + done))
-				  : preadv(s->fd, scratch, k, (off_t)(off + done));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0) {
-			if (write)
-				return -EIO;
-			/* data clusters past the end of the file read as zeros */
-			qcow2__iov_zero(iov, cnt, skip + done, len - done);
-			break;
-		}
-		done += (size_t)r;
-	}
-	if (write) {
-		s->unsynced = true;
-		if (off + len > s->file_size)
-			s->file_size = off + len;
-	}
-	return 0;
-}
-
 int qcow2__sync(struct qcow2 *s)
 {
 	if (!s->unsynced)
@@ -177,8 +148,13 @@ static int load_tables(struct qcow2 *s, char *err, size_t n)
 	if ((ret = qcow2__pread(s, s->l1, (size_t)s->l1_size * 8, s->l1_off)) < 0 ||
 	    (ret = qcow2__pread(s, s->rt, (size_t)s->rt_size * 8, s->rt_off)) < 0)
 		FAIL(ret, "qcow2: reading tables: %s", strerror(-ret));
+	unsigned shift = s->cluster_bits + s->l2_bits;
+	uint64_t need = (s->be.size + (1ull << shift) - 1) >> shift;
 	for (uint32_t i = 0; i < s->l1_size; i++) {
 		uint64_t e = s->l1[i] = be64toh(s->l1[i]), off = e & QCOW2_OFFSET_MASK;
+		/* a shrunk image keeps its L1 size, with the tail cleared */
+		if (i >= need && e)
+			FAIL(-EINVAL, "qcow2: L1 entry %u beyond the virtual size is in use", i);
 		if (!entry_ok(s, e, QCOW2_L1_RESERVED) ||
 		    (off && off < s->l1_off + l1_len && s->l1_off < off + s->cs) ||
 		    (off && off < s->rt_off + rt_len && s->rt_off < off + s->cs))
@@ -245,6 +221,7 @@ int qcow2__open(int fd, bool readonly, struct blk_backend *backing, struct blk_b
 	s->host_end = (fsize + s->cs - 1) >> s->cluster_bits;
 	s->free_hint = 1;
 	s->be.readonly = readonly;
+	s->be.size = h.size;
 	if ((ret = load_tables(s, err, n)) < 0)
 		goto fail;
 	uint64_t l2n = (1u << 20) >> h.cluster_bits, rbn = (256u << 10) >> h.cluster_bits;

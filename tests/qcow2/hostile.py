@@ -175,6 +175,8 @@ def main():
         hv("L1 entry reserved bits", l1, ">Q", l2e | 1)
         hv("L1 entry = refcount table", l1, ">Q", h["rt_off"] | (1 << 63))
         hv("L1 entry = L1 table", l1, ">Q", l1 | (1 << 63))
+        # 2 MiB virtual: the L1 entry of the data at 8 MiB lies beyond it
+        hv("L1 entry beyond the virtual size", 24, ">Q", 2 * MiB)
         rte = u64(base, h["rt_off"])
         hv("refcount table entry past EOF", h["rt_off"], ">Q", 1 << 40)
         hv("refcount table entry unaligned", h["rt_off"], ">Q", rte + 512)

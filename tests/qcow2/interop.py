@@ -290,6 +290,15 @@ def t_backing(d):
          "write", 2 * MiB - 512, 1024, "0x45", "flush")
     check_clean(ov)
     qio(ov, "read -P 0x44 0 2096640", "read -P 0x45 2096640 1024", "read -P 0 2098176 63488")
+    # a version 2 overlay: partial writes copy from the backing file, and
+    # write-zeroes has to write real zeros (no zero flag in v2)
+    v2 = os.path.join(d, "v2.qcow2")
+    create(v2, size, "compat=0.10", backing="base.qcow2")
+    tool(v2, "read", 0, 8 * MiB, "0x11", "write", 4096, 512, "0x51", "zero", 65536, 65536,
+         "unmap", "discard", 131072, 65536, "flush")
+    check_clean(v2)
+    qio(v2, "read -P 0x11 0 4k", "read -P 0x51 4k 512", "read -P 0x11 4608 60928",
+        "read -P 0 64k 64k", "read -P 0x11 128k 64k")
     # loops and over-deep chains are refused
     a, b = os.path.join(d, "la.qcow2"), os.path.join(d, "lb.qcow2")
     create(a, MiB)
@@ -375,6 +384,14 @@ def t_flags(d):
     if "snapshot" not in p.stderr:
         fail("snapshot message: " + p.stderr)
     tool(img, "read", 512, MiB - 512, "0x10", ro=True)
+    # a shrunk image keeps its L1 size with the tail cleared
+    img3 = os.path.join(d, "shrunk.qcow2")
+    create(img3, 1 << 41)
+    qio(img3, "write -P 0x41 1T 64k", "write -P 0x42 0 64k")
+    run("qemu-img", "resize", "-q", "--shrink", img3, "1G")
+    tool(img3, "read", 0, 65536, "0x42", "write", 1 << 29, 4096, "0x43", "flush")
+    check_clean(img3)
+    qio(img3, "read -P 0x42 0 64k", "read -P 0x43 512M 4k")
     # lazy refcounts as a compatible feature do not matter to us
     img2 = os.path.join(d, "lazy.qcow2")
     create(img2, 16 * MiB, "lazy_refcounts=on")
