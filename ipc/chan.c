@@ -177,7 +177,8 @@ int ipc_chan__attach(struct ipc_chan *c, int memfd, int bell_to_dev, int bell_to
 	 * if the peer moved them already, the checks below catch nonsense.
 	 */
 	c->out_head = __atomic_load_n(&c->out_ctl->head, __ATOMIC_ACQUIRE);
-	c->out_tail = c->out_head;
+	uint32_t t = __atomic_load_n(&c->out_ctl->tail, __ATOMIC_ACQUIRE);
+	c->out_tail = c->out_head - t <= c->slots ? t : c->out_head;
 	c->in_tail = __atomic_load_n(&c->in_ctl->tail, __ATOMIC_ACQUIRE);
 	c->next_seq = c->expect_seq = 1;
 	c->timeout_ms = IPC_TIMEOUT_MS_DEF;
