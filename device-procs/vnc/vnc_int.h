@@ -81,6 +81,8 @@ struct vnc_server;
 struct vnc_client {
 	struct vnc_server *srv;
 	int fd;
+	uint8_t peer[16]; /* peer address bytes, for auth throttling */
+	uint8_t peer_len;
 	enum vnc_cstate state;
 	int minor; /* RFB 3.minor */
 	bool websocket;
@@ -122,7 +124,16 @@ struct vnc_client {
 	uint8_t last_buttons;
 };
 
+#define VNC_BAN_SLOTS 32
+struct vnc_peer_ban {
+	uint8_t addr[16]; /* IPv4 or IPv6 address bytes */
+	uint8_t len;	  /* 0: free slot */
+	unsigned fails;
+	uint64_t until_ms;
+};
+
 struct vnc_server {
+	struct vnc_peer_ban bans[VNC_BAN_SLOTS];
 	const struct vnc_config *cfg;
 	bool none_ok, vncauth_ok, vencrypt_ok;
 	uint32_t vencrypt_sub; /* VENC_X509VNC with a password, else VENC_X509NONE */
@@ -157,6 +168,10 @@ void vcli__input(struct vnc_client *c, const uint8_t *p, size_t n);
 void vcli__flush_layers(struct vnc_client *c);
 void vcli__rfb_feed(struct vnc_client *c, const uint8_t *p, size_t n);
 bool vcli__wire_put(struct vnc_client *c, const uint8_t *p, size_t n);
+
+/* vnc_throttle.c */
+bool vthr__banned(struct vnc_server *s, const struct vnc_client *c);
+void vthr__auth_result(struct vnc_server *s, const struct vnc_client *c, bool ok);
 
 /* vnc_proto.c */
 void vproto__start(struct vnc_client *c);

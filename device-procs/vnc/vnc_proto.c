@@ -138,6 +138,7 @@ static void do_vncauth(struct vnc_client *c)
 		diff |= want[i] ^ c->in[i];
 	consume(c, 16);
 	memset(c->challenge, 0, sizeof(c->challenge)); /* one response per challenge */
+	vthr__auth_result(c->srv, c, diff == 0);
 	if (diff) {
 		vbuf__u32(&c->out, 1);
 		if (c->minor >= 8)

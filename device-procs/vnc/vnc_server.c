@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -352,12 +353,27 @@ void vsrv__tick(struct vnc_server *s)
 static void accept_clients(struct vnc_server *s, int lfd, bool websocket)
 {
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (!vcli__new(s, fd, websocket)) {
+		struct vnc_client *c = vcli__new(s, fd, websocket);
+		if (!c) {
 			log__info("vnc: refusing connection (client limit)");
 			close(fd);
+			continue;
+		}
+		if (sa.ss_family == AF_INET) {
+			memcpy(c->peer, &((struct sockaddr_in *)&sa)->sin_addr, 4);
+			c->peer_len = 4;
+		} else if (sa.ss_family == AF_INET6) {
+			memcpy(c->peer, &((struct sockaddr_in6 *)&sa)->sin6_addr, 16);
+			c->peer_len = 16;
+		}
+		if (vthr__banned(s, c)) {
+			vbuf__consume(&c->out, vbuf__pending(&c->out)); /* not even a greeting */
+			vcli__kill(c, "too many authentication failures from this address");
 		}
 	}
 }

@@ -102,7 +102,8 @@ static void *input_printer(void *arg)
 	int fd = *(int *)arg;
 	struct vnc_input_msg m;
 	while (read(fd, &m, sizeof(m)) == sizeof(m)) {
-		printf("INPUT %u %u 0x%x %u %u %u\n", m.type, m.down, m.keysym, m.buttons, m.x, m.y);
+		printf("INPUT %u %u 0x%x %u %u %u\n", m.type, m.down, m.keysym, m.buttons, m.x,
+		       m.y);
 		fflush(stdout);
 	}
 	return NULL;

@@ -879,6 +879,39 @@ def t_input():
         print("key and pointer events delivered as fixed-size messages, pointer clipped")
 
 
+def t_throttle():
+    with Server("--password", "rightpw1") as srv:
+        def attempt():
+            c = Rfb(srv.port)
+            c.recv(12)
+            c.send(b"RFB 003.008\n")
+            if 2 not in c.recv(c.u8()):
+                fail("VNC auth not offered")
+            c.send(b"\x02")
+            c.recv(16)
+            c.send(bytes(16))
+            if c.u32() != 1:
+                fail("a zero response was accepted")
+        for _ in range(3):
+            attempt()
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        if s.recv(12) != b"":
+            fail("connection after 3 failures was not refused")
+        print("4th connection after 3 failures refused")
+        # the first ban lasts about a second; then the address may try again
+        deadline = time.monotonic() + 20
+        while True:
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            if s.recv(12) == b"RFB 003.008\n":
+                break
+            if time.monotonic() > deadline:
+                fail("ban never expired")
+            time.sleep(0.2)
+        if srv.stderr().count("too many authentication failures") < 1:
+            fail("server log does not mention the ban")
+        print("ban expired; address served again")
+
+
 TESTS = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
 if TEST not in TESTS:
     fail("unknown test %s (have %s)" % (TEST, ", ".join(TESTS)))
