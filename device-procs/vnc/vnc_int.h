@@ -55,6 +55,7 @@ enum {
 	ENC_RAW = 0,
 	ENC_COPYRECT = 1,
 	ENC_HEXTILE = 5,
+	ENC_TIGHT = 7,
 	ENC_ZRLE = 16,
 	ENC_DESKTOPSIZE = -223,
 	ENC_EXT_DESKTOPSIZE = -308,
@@ -121,6 +122,8 @@ struct vnc_client {
 	uint8_t force[VNC_MAX_TILE];
 	bool zinit;
 	z_stream zs;
+	z_stream tz[2]; /* Tight streams 0 (copy) and 1 (palette) */
+	unsigned tz_init;
 	uint8_t last_buttons;
 };
 
@@ -146,7 +149,8 @@ struct vnc_server {
 	uint8_t blank[DISPLAY_MAX_WIDTH * 4];
 	struct vnc_client *clients[VNC_MAX_CLIENTS];
 	uint64_t now_ms;
-	uint8_t scratch[VNC_TILE * VNC_TILE * 4 + 64];
+	uint8_t scratch[VNC_TILE * VNC_TILE * 4 + 64]; /* also one 2048-pixel row */
+	struct vnc_buf tbuf; /* Tight: compressed data before its length is known */
 };
 
 #define VENC_X509NONE 260
@@ -181,6 +185,9 @@ bool vproto__update(struct vnc_client *c);
 
 /* vnc_enc.c: append one rectangle to c->out in the client's encoding */
 bool venc__rect(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+/* vnc_tight.c: the body of one Tight rectangle (w <= VNC_RECT_MAX_W) */
+bool venc__tight(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+#define VNC_RECT_MAX_W 2048
 
 /* vnc_ws.c */
 void vws__handshake(struct vnc_client *c);

@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "log.h"
 #include "vnc_int.h"
 
 #define SEC_NONE     1
@@ -224,6 +225,7 @@ static void do_encoding(struct vnc_client *c, int32_t e, bool *chosen)
 	switch (e) {
 	case ENC_RAW:
 	case ENC_HEXTILE:
+	case ENC_TIGHT:
 	case ENC_ZRLE:
 		if (!*chosen) {
 			c->enc = e;
@@ -413,6 +415,9 @@ void vproto__process(struct vnc_client *c)
 			}
 			if (c->enc_left)
 				return;
+			log__debug("vnc: client uses encoding %d%s%s", c->enc,
+				   c->want_desktopsize ? ", DesktopSize" : "",
+				   c->want_ext_desktopsize ? ", ExtendedDesktopSize" : "");
 			c->state = CS_NORMAL;
 			continue;
 		}

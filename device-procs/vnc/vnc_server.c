@@ -90,6 +90,7 @@ int vsrv__init(struct vnc_server *s, const struct vnc_config *cfg)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
+	s->tbuf.max = 8u << 20;
 	if (!cfg->display_map || cfg->display_map_size < DISPLAY_STATE_SIZE)
 		return -EINVAL;
 	if (cfg->allow_none && !cfg->loopback) {
@@ -125,6 +126,7 @@ void vsrv__fini(struct vnc_server *s)
 			s->clients[i] = NULL;
 		}
 	vtls__fini(s);
+	vbuf__free(&s->tbuf);
 }
 
 struct vnc_client *vcli__new(struct vnc_server *s, int fd, bool websocket)
@@ -163,6 +165,9 @@ void vcli__free(struct vnc_client *c)
 	vtls__end(c);
 	if (c->zinit)
 		deflateEnd(&c->zs);
+	for (unsigned i = 0; i < 2; i++)
+		if (c->tz_init & (1u << i))
+			deflateEnd(&c->tz[i]);
 	vbuf__free(&c->out);
 	vbuf__free(&c->wire);
 	if (c->fd >= 0)

@@ -9,6 +9,7 @@
  *   --ws            WebSocket listener     --animate     change a block every 20 ms
  *   --mode WxHxBPP  (default 1024x768x32)  --drain-ms N  drop stuck clients after N ms
  *   --resize-after-ms N  switch to 800x600 after N ms (DesktopSize)
+ *   --verbose       debug log (e.g. the encoding each client chose)
  *   --input-print   input messages go through a pipe and are printed as
  *                   "INPUT type down keysym buttons x y" on stdout
  */
@@ -164,6 +165,8 @@ int main(int argc, char **argv)
 			cfg.tls_only = true;
 		} else if (!strcmp(argv[i], "--ws")) {
 			ws = 1;
+		} else if (!strcmp(argv[i], "--verbose")) {
+			log__set_level(2);
 		} else if (!strcmp(argv[i], "--input-print")) {
 			input_print = 1;
 		} else if (!strcmp(argv[i], "--animate")) {
