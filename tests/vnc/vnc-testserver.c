@@ -9,6 +9,7 @@
  *   --ws            WebSocket listener     --animate     change a block every 20 ms
  *   --mode WxHxBPP  (default 1024x768x32)  --drain-ms N  drop stuck clients after N ms
  *   --resize-after-ms N  switch to 800x600 after N ms (DesktopSize)
+ *   --screendump F  write a PNG of the display (display__screendump_png) to F and exit
  *   --verbose       debug log (e.g. the encoding each client chose)
  *   --input-print   input messages go through a pipe and are printed as
  *                   "INPUT type down keysym buttons x y" on stdout
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
 				 .name = "cellvm-test"};
 	uint32_t w = 1024, h = 768, bpp = 32;
 	int ws = 0, input_print = 0;
+	const char *dump = NULL;
 	static int input_pipe[2];
 	log__set_role("vnc-test");
 	for (int i = 1; i < argc; i++) {
@@ -165,6 +167,8 @@ int main(int argc, char **argv)
 			cfg.tls_only = true;
 		} else if (!strcmp(argv[i], "--ws")) {
 			ws = 1;
+		} else if (!strcmp(argv[i], "--screendump") && i + 1 < argc) {
+			dump = argv[++i];
 		} else if (!strcmp(argv[i], "--verbose")) {
 			log__set_level(2);
 		} else if (!strcmp(argv[i], "--input-print")) {
@@ -194,6 +198,15 @@ int main(int argc, char **argv)
 	if (vbe__init(&vbe, VRAM, (struct display_state *)map))
 		log__die(1, "testserver: vbe init");
 	set_mode(w, h, bpp);
+	if (dump) {
+		struct display_view v;
+		int fd = open(dump, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || display__read(map, DISPLAY_STATE_SIZE + VRAM, &v) ||
+		    display__screendump_png(&v, fd))
+			log__die(1, "testserver: screendump failed");
+		close(fd);
+		return 0;
+	}
 
 	/* the server side sees only a read-only mapping, as in the vnc process */
 	char path[64];

@@ -977,6 +977,15 @@ def t_throttle():
         print("ban expired; address served again")
 
 
+def t_screendump():
+    with tempfile.TemporaryDirectory() as d:
+        for mode, tol in (("1024x768x32", 0), ("1024x768x16", 12)):
+            out = os.path.join(d, "dump.png")
+            subprocess.run([SERVER, "--mode", mode, "--screendump", out], check=True, timeout=30)
+            print("screendump %s:" % mode, end=" ")
+            compare(*read_png(out), tol=tol)
+
+
 TESTS = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
 if TEST not in TESTS:
     fail("unknown test %s (have %s)" % (TEST, ", ".join(TESTS)))
