@@ -85,7 +85,8 @@ struct vnc_client {
 	uint8_t peer[16]; /* peer address bytes, for auth throttling */
 	uint8_t peer_len;
 	enum vnc_cstate state;
-	int minor; /* RFB 3.minor */
+	int minor;   /* RFB 3.minor */
+	bool inited; /* past ServerInit: the handshake timeout no longer applies */
 	bool websocket;
 	bool tls;
 	void *tls_session;		/* gnutls_session_t */

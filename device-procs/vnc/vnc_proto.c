@@ -218,6 +218,7 @@ static void do_clientinit(struct vnc_client *c)
 	vbuf__u32(&c->out, (uint32_t)nl);
 	vbuf__put(&c->out, name, nl);
 	c->state = CS_NORMAL;
+	c->inited = true;
 }
 
 static void do_encoding(struct vnc_client *c, int32_t e, bool *chosen)

@@ -392,7 +392,7 @@ static void reap(struct vnc_server *s)
 		struct vnc_client *c = s->clients[i];
 		if (!c)
 			continue;
-		if (c->state != CS_DEAD && c->state != CS_NORMAL && s->now_ms - c->start_ms > hs)
+		if (c->state != CS_DEAD && !c->inited && s->now_ms - c->start_ms > hs)
 			vcli__kill(c, "handshake timeout");
 		/* stuck: output pending and not one byte accepted for `drain` ms */
 		if (c->state != CS_DEAD && backlog(c) == 0)

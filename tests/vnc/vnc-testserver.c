@@ -8,6 +8,7 @@
  *   --tls CERT KEY  VeNCrypt (PEM files)   --tls-only    VeNCrypt only
  *   --ws            WebSocket listener     --animate     change a block every 20 ms
  *   --mode WxHxBPP  (default 1024x768x32)  --drain-ms N  drop stuck clients after N ms
+ *   --handshake-ms N  drop clients that have not finished the handshake after N ms
  *   --resize-after-ms N  switch to 800x600 after N ms (DesktopSize)
  *   --screendump F  write a PNG of the display (display__screendump_png) to F and exit
  *   --verbose       debug log (e.g. the encoding each client chose)
@@ -178,6 +179,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
 			if (sscanf(argv[++i], "%ux%ux%u", &w, &h, &bpp) != 3)
 				log__die(2, "bad --mode");
+		} else if (!strcmp(argv[i], "--handshake-ms") && i + 1 < argc) {
+			cfg.handshake_timeout_ms = (unsigned)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--drain-ms") && i + 1 < argc) {
 			cfg.drain_timeout_ms = (unsigned)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--resize-after-ms") && i + 1 < argc) {

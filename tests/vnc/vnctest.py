@@ -986,6 +986,36 @@ def t_screendump():
             compare(*read_png(out), tol=tol)
 
 
+def t_timeouts():
+    with Server("--password", "pw123456", "--none", "--handshake-ms", "1000") as srv:
+        idle = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        half = Rfb(srv.port)
+        half.recv(12)
+        half.send(b"RFB 003.008\n")  # then stalls in security negotiation
+        done = Rfb(srv.port)
+        done.handshake_none()
+        done.send(struct.pack(">B3xI", 6, 10) + b"abc")  # mid-message, then idle
+        time.sleep(2.5)
+        for s, what in ((idle, "silent client"), (half.s, "stalled negotiation")):
+            s.settimeout(10)
+            try:
+                while s.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+            print("dropped:", what)
+        done.send(b"defghij")
+        done.set_encodings([0])
+        done.request(0, 0, 0, 8, 8)
+        fb = fb_new()
+        done.read_update(fb)
+        if fb[0][0] != pattern(0, 0):
+            fail("idle authenticated client not served")
+        if srv.stderr().count("handshake timeout") != 2:
+            fail("expected two handshake timeouts: " + srv.stderr())
+        print("an authenticated client idle past the handshake timeout is kept")
+
+
 TESTS = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
 if TEST not in TESTS:
     fail("unknown test %s (have %s)" % (TEST, ", ".join(TESTS)))
