@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <zlib.h>
 
 #include "display.h"
@@ -177,6 +178,20 @@ bool vcli__wire_put(struct vnc_client *c, const uint8_t *p, size_t n);
 /* vnc_throttle.c */
 bool vthr__banned(struct vnc_server *s, const struct vnc_client *c);
 void vthr__auth_result(struct vnc_server *s, const struct vnc_client *c, bool ok);
+
+/* vnc_handshake.c: one handshake step each, given enough bytes in c->in */
+void vproto__version(struct vnc_client *c);
+void vproto__sectype(struct vnc_client *c);
+void vproto__vncauth(struct vnc_client *c);
+void vproto__vencrypt_ver(struct vnc_client *c);
+void vproto__vencrypt_sub(struct vnc_client *c);
+void vproto__clientinit(struct vnc_client *c);
+
+static inline void vproto__consume(struct vnc_client *c, size_t n)
+{
+	memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
+}
 
 /* vnc_proto.c */
 void vproto__start(struct vnc_client *c);
