@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -55,7 +56,9 @@ void vsrv__input(struct vnc_server *s, const struct vnc_input_msg *m)
 		cfg->input(cfg->input_opaque, m);
 	} else if (cfg->input_fd >= 0) {
 		/* a full channel drops the event rather than stalling every client */
-		ssize_t r = write(cfg->input_fd, m, sizeof(*m));
+		ssize_t r = send(cfg->input_fd, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == ENOTSOCK)
+			r = write(cfg->input_fd, m, sizeof(*m)); /* a pipe: must be O_NONBLOCK */
 		(void)r;
 	}
 }
@@ -299,6 +302,8 @@ static void reap(struct vnc_server *s)
 
 int vnc__main(const struct vnc_config *cfg)
 {
+	/* a closed input pipe must not kill the server (sockets use MSG_NOSIGNAL) */
+	signal(SIGPIPE, SIG_IGN);
 	struct vnc_server *s = malloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;
