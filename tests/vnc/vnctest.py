@@ -1016,7 +1016,15 @@ def t_timeouts():
         print("an authenticated client idle past the handshake timeout is kept")
 
 
+NEEDS = {"gvnccapture": ["gvnccapture"], "vncsnapshot": ["vncsnapshot"],
+         "password": ["gvnccapture", "vncsnapshot", "vncpasswd"],
+         "vencrypt": ["gvnccapture", "certtool", "unshare"]}
 TESTS = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
+for tool in NEEDS.get(TEST, []):
+    import shutil
+    if not shutil.which(tool):
+        print("SKIP: %s not installed" % tool)
+        sys.exit(77)
 if TEST not in TESTS:
     fail("unknown test %s (have %s)" % (TEST, ", ".join(TESTS)))
 TESTS[TEST]()
