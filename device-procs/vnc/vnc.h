@@ -52,8 +52,8 @@ struct vnc_config {
 	/* input events: callback if set, else written to input_fd if >= 0 */
 	void (*input)(void *opaque, const struct vnc_input_msg *m);
 	void *input_opaque;
-	int input_fd;
-	int stop_fd;		   /* readable => vnc__main returns 0; -1 if unused */
+	int input_fd; /* SOCK_SEQPACKET (sent MSG_DONTWAIT) or an O_NONBLOCK pipe; full: dropped */
+	int stop_fd;  /* readable => vnc__main returns 0; -1 if unused */
 	const char *name;	   /* desktop name sent in ServerInit */
 	unsigned drain_timeout_ms; /* drop a client that accepts no output this long (0: 10000) */
 	unsigned handshake_timeout_ms; /* drop clients not past ServerInit by then (0: 30000) */

@@ -243,6 +243,8 @@ bool venc__rect(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint32
 		return enc_zrle(c, x, y, w, h);
 	case ENC_HEXTILE:
 		return enc_hextile(c, x, y, w, h);
+	case ENC_TIGHT:
+		return venc__tight(c, x, y, w, h);
 	default:
 		return enc_raw(c, x, y, w, h);
 	}

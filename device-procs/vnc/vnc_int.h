@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <zlib.h>
 
 #include "display.h"
@@ -55,6 +56,7 @@ enum {
 	ENC_RAW = 0,
 	ENC_COPYRECT = 1,
 	ENC_HEXTILE = 5,
+	ENC_TIGHT = 7,
 	ENC_ZRLE = 16,
 	ENC_DESKTOPSIZE = -223,
 	ENC_EXT_DESKTOPSIZE = -308,
@@ -81,8 +83,11 @@ struct vnc_server;
 struct vnc_client {
 	struct vnc_server *srv;
 	int fd;
+	uint8_t peer[16]; /* peer address bytes, for auth throttling */
+	uint8_t peer_len;
 	enum vnc_cstate state;
-	int minor; /* RFB 3.minor */
+	int minor;   /* RFB 3.minor */
+	bool inited; /* past ServerInit: the handshake timeout no longer applies */
 	bool websocket;
 	bool tls;
 	void *tls_session;		/* gnutls_session_t */
@@ -119,10 +124,21 @@ struct vnc_client {
 	uint8_t force[VNC_MAX_TILE];
 	bool zinit;
 	z_stream zs;
+	z_stream tz[2]; /* Tight streams 0 (copy) and 1 (palette) */
+	unsigned tz_init;
 	uint8_t last_buttons;
 };
 
+#define VNC_BAN_SLOTS 32
+struct vnc_peer_ban {
+	uint8_t addr[16]; /* IPv4 or IPv6 address bytes */
+	uint8_t len;	  /* 0: free slot */
+	unsigned fails;
+	uint64_t until_ms;
+};
+
 struct vnc_server {
+	struct vnc_peer_ban bans[VNC_BAN_SLOTS];
 	const struct vnc_config *cfg;
 	bool none_ok, vncauth_ok, vencrypt_ok;
 	uint32_t vencrypt_sub; /* VENC_X509VNC with a password, else VENC_X509NONE */
@@ -135,7 +151,8 @@ struct vnc_server {
 	uint8_t blank[DISPLAY_MAX_WIDTH * 4];
 	struct vnc_client *clients[VNC_MAX_CLIENTS];
 	uint64_t now_ms;
-	uint8_t scratch[VNC_TILE * VNC_TILE * 4 + 64];
+	uint8_t scratch[VNC_TILE * VNC_TILE * 4 + 64]; /* also one 2048-pixel row */
+	struct vnc_buf tbuf; /* Tight: compressed data before its length is known */
 };
 
 #define VENC_X509NONE 260
@@ -158,6 +175,24 @@ void vcli__flush_layers(struct vnc_client *c);
 void vcli__rfb_feed(struct vnc_client *c, const uint8_t *p, size_t n);
 bool vcli__wire_put(struct vnc_client *c, const uint8_t *p, size_t n);
 
+/* vnc_throttle.c */
+bool vthr__banned(struct vnc_server *s, const struct vnc_client *c);
+void vthr__auth_result(struct vnc_server *s, const struct vnc_client *c, bool ok);
+
+/* vnc_handshake.c: one handshake step each, given enough bytes in c->in */
+void vproto__version(struct vnc_client *c);
+void vproto__sectype(struct vnc_client *c);
+void vproto__vncauth(struct vnc_client *c);
+void vproto__vencrypt_ver(struct vnc_client *c);
+void vproto__vencrypt_sub(struct vnc_client *c);
+void vproto__clientinit(struct vnc_client *c);
+
+static inline void vproto__consume(struct vnc_client *c, size_t n)
+{
+	memmove(c->in, c->in + n, c->in_len - n);
+	c->in_len -= n;
+}
+
 /* vnc_proto.c */
 void vproto__start(struct vnc_client *c);
 void vproto__tls_ready(struct vnc_client *c);
@@ -166,6 +201,9 @@ bool vproto__update(struct vnc_client *c);
 
 /* vnc_enc.c: append one rectangle to c->out in the client's encoding */
 bool venc__rect(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+/* vnc_tight.c: the body of one Tight rectangle (w <= VNC_RECT_MAX_W) */
+bool venc__tight(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint32_t h);
+#define VNC_RECT_MAX_W 2048
 
 /* vnc_ws.c */
 void vws__handshake(struct vnc_client *c);

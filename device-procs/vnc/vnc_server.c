@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -54,7 +56,9 @@ void vsrv__input(struct vnc_server *s, const struct vnc_input_msg *m)
 		cfg->input(cfg->input_opaque, m);
 	} else if (cfg->input_fd >= 0) {
 		/* a full channel drops the event rather than stalling every client */
-		ssize_t r = write(cfg->input_fd, m, sizeof(*m));
+		ssize_t r = send(cfg->input_fd, m, sizeof(*m), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == ENOTSOCK)
+			r = write(cfg->input_fd, m, sizeof(*m)); /* a pipe: must be O_NONBLOCK */
 		(void)r;
 	}
 }
@@ -89,6 +93,7 @@ int vsrv__init(struct vnc_server *s, const struct vnc_config *cfg)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg = cfg;
+	s->tbuf.max = 8u << 20;
 	if (!cfg->display_map || cfg->display_map_size < DISPLAY_STATE_SIZE)
 		return -EINVAL;
 	if (cfg->allow_none && !cfg->loopback) {
@@ -124,6 +129,7 @@ void vsrv__fini(struct vnc_server *s)
 			s->clients[i] = NULL;
 		}
 	vtls__fini(s);
+	vbuf__free(&s->tbuf);
 }
 
 struct vnc_client *vcli__new(struct vnc_server *s, int fd, bool websocket)
@@ -162,6 +168,9 @@ void vcli__free(struct vnc_client *c)
 	vtls__end(c);
 	if (c->zinit)
 		deflateEnd(&c->zs);
+	for (unsigned i = 0; i < 2; i++)
+		if (c->tz_init & (1u << i))
+			deflateEnd(&c->tz[i]);
 	vbuf__free(&c->out);
 	vbuf__free(&c->wire);
 	if (c->fd >= 0)
@@ -175,118 +184,6 @@ void vcli__kill(struct vnc_client *c, const char *why)
 	if (c->state != CS_DEAD)
 		c->why = why;
 	c->state = CS_DEAD;
-}
-
-/* Decoded RFB bytes into c->in, running the protocol as the buffer fills. */
-static void rfb_feed(struct vnc_client *c, const uint8_t *p, size_t n)
-{
-	bool was_tls = c->tls;
-	while (n > 0 && c->state != CS_DEAD) {
-		size_t k = sizeof(c->in) - c->in_len;
-		if (k > n)
-			k = n;
-		memcpy(c->in + c->in_len, p, k);
-		c->in_len += k;
-		p += k;
-		n -= k;
-		vproto__process(c);
-		if (!was_tls && c->tls) {
-			/* VeNCrypt just switched to TLS: what follows is TLS records */
-			uint8_t rest[sizeof(c->in)];
-			size_t r = c->in_len;
-			memcpy(rest, c->in, r);
-			c->in_len = 0;
-			if (r)
-				vtls__input(c, rest, r);
-			if (n && c->state != CS_DEAD)
-				vtls__input(c, p, n);
-			return;
-		}
-		if (c->in_len == sizeof(c->in)) {
-			vcli__kill(c, "client message too large");
-			return;
-		}
-	}
-}
-
-/* Decoded bytes from below the TLS layer (or straight from the socket). */
-static void below_tls(struct vnc_client *c, const uint8_t *p, size_t n)
-{
-	if (c->tls)
-		vtls__input(c, p, n);
-	else
-		rfb_feed(c, p, n);
-}
-
-void vcli__rfb_feed(struct vnc_client *c, const uint8_t *p, size_t n)
-{
-	rfb_feed(c, p, n);
-}
-
-void vcli__input(struct vnc_client *c, const uint8_t *p, size_t n)
-{
-	if (!c->websocket) {
-		below_tls(c, p, n);
-		return;
-	}
-	while (n > 0 && c->state != CS_DEAD) {
-		if (c->state == CS_WS_HANDSHAKE) {
-			size_t k = sizeof(c->wire_in) - c->wire_in_len;
-			if (k > n)
-				k = n;
-			memcpy(c->wire_in + c->wire_in_len, p, k);
-			c->wire_in_len += k;
-			p += k;
-			n -= k;
-			vws__handshake(c);
-			if (c->state == CS_WS_HANDSHAKE && c->wire_in_len == sizeof(c->wire_in))
-				vcli__kill(c, "WebSocket request too large");
-			if (c->state != CS_WS_HANDSHAKE && c->wire_in_len) {
-				/* frames that followed the request in the same read */
-				uint8_t tmp[sizeof(c->wire_in)];
-				size_t left = c->wire_in_len;
-				memcpy(tmp, c->wire_in, left);
-				c->wire_in_len = 0;
-				vcli__input(c, tmp, left);
-			}
-			continue;
-		}
-		uint8_t dec[4096];
-		size_t used = 0;
-		size_t got = vws__deframe(c, p, n, dec, sizeof(dec), &used);
-		p += used;
-		n -= used;
-		if (got)
-			below_tls(c, dec, got);
-		if (!got && !used)
-			break;
-	}
-}
-
-/* RFB output into the wire buffer (WebSocket frames), TLS is applied by vtls__send. */
-bool vcli__wire_put(struct vnc_client *c, const uint8_t *p, size_t n)
-{
-	if (c->websocket)
-		return vws__frame(&c->wire, p, n);
-	return vbuf__put(&c->wire, p, n);
-}
-
-void vcli__flush_layers(struct vnc_client *c)
-{
-	if (!c->tls && !c->websocket)
-		return; /* plain: written straight from c->out */
-	while (vbuf__pending(&c->out) && vbuf__pending(&c->wire) < VNC_OUT_LOW) {
-		size_t n = vbuf__pending(&c->out);
-		if (n > 65536)
-			n = 65536;
-		const uint8_t *p = c->out.data + c->out.off;
-		bool ok = c->tls ? vtls__send(c, p, n) : vcli__wire_put(c, p, n);
-		if (!ok) {
-			vcli__kill(c, "output layer failed");
-			return;
-		}
-		vbuf__consume(&c->out, n);
-	}
 }
 
 static size_t backlog(const struct vnc_client *c)
@@ -352,12 +249,27 @@ void vsrv__tick(struct vnc_server *s)
 static void accept_clients(struct vnc_server *s, int lfd, bool websocket)
 {
 	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage sa;
+		socklen_t sl = sizeof(sa);
+		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (!vcli__new(s, fd, websocket)) {
+		struct vnc_client *c = vcli__new(s, fd, websocket);
+		if (!c) {
 			log__info("vnc: refusing connection (client limit)");
 			close(fd);
+			continue;
+		}
+		if (sa.ss_family == AF_INET) {
+			memcpy(c->peer, &((struct sockaddr_in *)&sa)->sin_addr, 4);
+			c->peer_len = 4;
+		} else if (sa.ss_family == AF_INET6) {
+			memcpy(c->peer, &((struct sockaddr_in6 *)&sa)->sin6_addr, 16);
+			c->peer_len = 16;
+		}
+		if (vthr__banned(s, c)) {
+			vbuf__consume(&c->out, vbuf__pending(&c->out)); /* not even a greeting */
+			vcli__kill(c, "too many authentication failures from this address");
 		}
 	}
 }
@@ -371,7 +283,7 @@ static void reap(struct vnc_server *s)
 		struct vnc_client *c = s->clients[i];
 		if (!c)
 			continue;
-		if (c->state != CS_DEAD && c->state != CS_NORMAL && s->now_ms - c->start_ms > hs)
+		if (c->state != CS_DEAD && !c->inited && s->now_ms - c->start_ms > hs)
 			vcli__kill(c, "handshake timeout");
 		/* stuck: output pending and not one byte accepted for `drain` ms */
 		if (c->state != CS_DEAD && backlog(c) == 0)
@@ -390,6 +302,8 @@ static void reap(struct vnc_server *s)
 
 int vnc__main(const struct vnc_config *cfg)
 {
+	/* a closed input pipe must not kill the server (sockets use MSG_NOSIGNAL) */
+	signal(SIGPIPE, SIG_IGN);
 	struct vnc_server *s = malloc(sizeof(*s));
 	if (!s)
 		return -ENOMEM;

@@ -91,7 +91,8 @@ bool vproto__update(struct vnc_client *c)
 					continue;
 				}
 				unsigned run = tx;
-				while (run < tx1 && tile_dirty(c, ty * VNC_TILES_X + run))
+				while (run < tx1 && run - tx < VNC_RECT_MAX_W / VNC_TILE &&
+				       tile_dirty(c, ty * VNC_TILES_X + run))
 					run++;
 				if (vbuf__pending(b) - start > UPDATE_BYTES_MAX || nrect >= 0xfff0)
 					goto done;

@@ -8,7 +8,10 @@
  *   --tls CERT KEY  VeNCrypt (PEM files)   --tls-only    VeNCrypt only
  *   --ws            WebSocket listener     --animate     change a block every 20 ms
  *   --mode WxHxBPP  (default 1024x768x32)  --drain-ms N  drop stuck clients after N ms
+ *   --handshake-ms N  drop clients that have not finished the handshake after N ms
  *   --resize-after-ms N  switch to 800x600 after N ms (DesktopSize)
+ *   --screendump F  write a PNG of the display (display__screendump_png) to F and exit
+ *   --verbose       debug log (e.g. the encoding each client chose)
  *   --input-print   input messages go through a pipe and are printed as
  *                   "INPUT type down keysym buttons x y" on stdout
  */
@@ -102,7 +105,8 @@ static void *input_printer(void *arg)
 	int fd = *(int *)arg;
 	struct vnc_input_msg m;
 	while (read(fd, &m, sizeof(m)) == sizeof(m)) {
-		printf("INPUT %u %u 0x%x %u %u %u\n", m.type, m.down, m.keysym, m.buttons, m.x, m.y);
+		printf("INPUT %u %u 0x%x %u %u %u\n", m.type, m.down, m.keysym, m.buttons, m.x,
+		       m.y);
 		fflush(stdout);
 	}
 	return NULL;
@@ -148,6 +152,7 @@ int main(int argc, char **argv)
 				 .name = "cellvm-test"};
 	uint32_t w = 1024, h = 768, bpp = 32;
 	int ws = 0, input_print = 0;
+	const char *dump = NULL;
 	static int input_pipe[2];
 	log__set_role("vnc-test");
 	for (int i = 1; i < argc; i++) {
@@ -163,6 +168,10 @@ int main(int argc, char **argv)
 			cfg.tls_only = true;
 		} else if (!strcmp(argv[i], "--ws")) {
 			ws = 1;
+		} else if (!strcmp(argv[i], "--screendump") && i + 1 < argc) {
+			dump = argv[++i];
+		} else if (!strcmp(argv[i], "--verbose")) {
+			log__set_level(2);
 		} else if (!strcmp(argv[i], "--input-print")) {
 			input_print = 1;
 		} else if (!strcmp(argv[i], "--animate")) {
@@ -170,6 +179,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
 			if (sscanf(argv[++i], "%ux%ux%u", &w, &h, &bpp) != 3)
 				log__die(2, "bad --mode");
+		} else if (!strcmp(argv[i], "--handshake-ms") && i + 1 < argc) {
+			cfg.handshake_timeout_ms = (unsigned)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--drain-ms") && i + 1 < argc) {
 			cfg.drain_timeout_ms = (unsigned)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--resize-after-ms") && i + 1 < argc) {
@@ -190,6 +201,15 @@ int main(int argc, char **argv)
 	if (vbe__init(&vbe, VRAM, (struct display_state *)map))
 		log__die(1, "testserver: vbe init");
 	set_mode(w, h, bpp);
+	if (dump) {
+		struct display_view v;
+		int fd = open(dump, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || display__read(map, DISPLAY_STATE_SIZE + VRAM, &v) ||
+		    display__screendump_png(&v, fd))
+			log__die(1, "testserver: screendump failed");
+		close(fd);
+		return 0;
+	}
 
 	/* the server side sees only a read-only mapping, as in the vnc process */
 	char path[64];

@@ -309,6 +309,8 @@ class Rfb:
                 self.hextile(fb, x, y, w, h)
             elif e == 16:
                 self.zrle(fb, x, y, w, h)
+            elif e == 7:
+                self.tight(fb, x, y, w, h)
             elif e == -223:
                 self.w, self.h = w, h
             elif e == -308:
@@ -348,6 +350,58 @@ class Rfb:
                         for j in range((wh & 15) + 1):
                             for i in range((wh >> 4) + 1):
                                 fb[ty + (xy & 15) + j][tx + (xy >> 4) + i] = col
+
+    def tight(self, fb, x, y, w, h):
+        if not hasattr(self, "tz"):
+            self.tz = [zlib.decompressobj() for _ in range(4)]
+        bpp, depth, be, rmax, gmax, bmax = self.fmt[:6]
+        t24 = bpp == 32 and depth == 24 and rmax == gmax == bmax == 255
+        tsz = 3 if t24 else bpp // 8
+        tpix = (lambda b: tuple(b)) if t24 else self.pixel
+        ctl = self.u8()
+        for i in range(4):
+            if ctl & (1 << i):
+                self.tz[i] = zlib.decompressobj()
+        ctl >>= 4
+        if ctl == 8:
+            c = tpix(self.recv(tsz))
+            for j in range(h):
+                for i in range(w):
+                    fb[y + j][x + i] = c
+            return
+        if ctl > 7:
+            fail("unexpected Tight compression type %d" % ctl)
+        filt = self.u8() if ctl & 4 else 0
+        if filt == 1:
+            n = self.u8() + 1
+            pal = [tpix(self.recv(tsz)) for _ in range(n)]
+            rowlen = (w + 7) // 8 if n == 2 else w
+        elif filt == 0:
+            rowlen = w * tsz
+        else:
+            fail("unexpected Tight filter %d" % filt)
+        size = rowlen * h
+        if size < 12:
+            data = self.recv(size)
+        else:
+            ln, shift = 0, 0
+            for k in range(3):
+                b = self.u8()
+                ln |= (b & (0x7f if k < 2 else 0xff)) << shift
+                shift += 7
+                if k < 2 and not b & 0x80:
+                    break
+            data = self.tz[ctl & 3].decompress(self.recv(ln))
+        if len(data) != size:
+            fail("Tight: %d bytes, expected %d" % (len(data), size))
+        for j in range(h):
+            r = data[j * rowlen:(j + 1) * rowlen]
+            for i in range(w):
+                if filt == 1:
+                    k = (r[i // 8] >> (7 - i % 8)) & 1 if n == 2 else r[i]
+                    fb[y + j][x + i] = pal[k]
+                else:
+                    fb[y + j][x + i] = tpix(r[i * tsz:(i + 1) * tsz])
 
     def zrle(self, fb, x, y, w, h):
         if not hasattr(self, "z"):
@@ -521,14 +575,20 @@ def t_vncsnapshot():
     if not JPEG2PPM:
         print("SKIP: no jpeg decoder")
         sys.exit(77)
-    with Server("--none") as srv, tempfile.TemporaryDirectory() as d:
-        jpg = os.path.join(d, "out.jpg")
-        r = subprocess.run(["vncsnapshot", "-quiet", "-quality", "100", "127.0.0.1::%d" % srv.port,
-                            jpg], timeout=30, stdin=subprocess.DEVNULL)
-        if r.returncode:
-            fail("vncsnapshot failed")
-        ppm = subprocess.run([JPEG2PPM, jpg], capture_output=True, check=True).stdout
-        compare(*read_ppm(ppm), tol=12)
+    with Server("--none", "--verbose") as srv, tempfile.TemporaryDirectory() as d:
+        for encs, enc_id in (("raw", 0), ("tight", 7), ("hextile", 5), ("zrle", 16)):
+            jpg = os.path.join(d, "out-%s.jpg" % encs)
+            r = subprocess.run(["vncsnapshot", "-quiet", "-quality", "100", "-encodings", encs,
+                                "127.0.0.1::%d" % srv.port, jpg], timeout=30,
+                               stdin=subprocess.DEVNULL, capture_output=True)
+            if r.returncode:
+                fail("vncsnapshot -encodings %s failed" % encs)
+            used = [l for l in srv.stderr().splitlines() if "client uses encoding" in l]
+            if not used[-1].startswith("vnc-test: debug: vnc: client uses encoding %d" % enc_id):
+                fail("vncsnapshot did not get %s: %s" % (encs, srv.stderr()))
+            ppm = subprocess.run([JPEG2PPM, jpg], capture_output=True, check=True).stdout
+            print("vncsnapshot -encodings %s:" % encs, end=" ")
+            compare(*read_ppm(ppm), tol=12)
 
 
 def t_vencrypt():
@@ -571,8 +631,10 @@ def t_vencrypt():
 
 def t_encodings():
     with Server("--none") as srv:
-        for encs in ([0], [5], [16], [16, 5, 0]):
+        for encs in ([0], [5], [16], [7], [16, 5, 0]):
             full_frame(srv, encs)
+        full_frame(srv, [7], fmt=(16, 16, 0, 31, 63, 31, 11, 5, 0), tol=(3, 2, 3))
+        full_frame(srv, [7], fmt=(32, 24, 1, 255, 255, 255, 0, 8, 16))
         # RGB565 big endian and BGR233 8-bit client formats
         full_frame(srv, [16], fmt=(16, 16, 1, 31, 63, 31, 11, 5, 0), tol=(3, 2, 3))
         full_frame(srv, [5], fmt=(8, 8, 0, 7, 7, 3, 0, 3, 6), tol=(5, 5, 6))
@@ -813,7 +875,7 @@ def t_novnc():
     handler = functools.partial(Quiet, directory=novnc)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    with Server("--none", "--ws") as srv, tempfile.TemporaryDirectory() as prof:
+    with Server("--none", "--ws", "--verbose") as srv, tempfile.TemporaryDirectory() as prof:
         br = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu",
                                "--disable-quic", "--no-first-run", "--disable-background-networking",
                                "--disable-component-update", "--disable-sync",
@@ -857,7 +919,10 @@ def t_novnc():
                 time.sleep(0.5)
             if got != want:
                 fail("noVNC canvas: got %s, expected %s" % (got, want))
-            print("noVNC in headless chromium shows the picture (%d sampled pixels)" % len(pts))
+            if "client uses encoding 7" not in srv.stderr():
+                fail("noVNC did not use Tight: " + srv.stderr())
+            print("noVNC (Tight) in headless chromium shows the picture (%d sampled pixels)"
+                  % len(pts))
         finally:
             br.terminate()
             br.wait()
@@ -879,7 +944,87 @@ def t_input():
         print("key and pointer events delivered as fixed-size messages, pointer clipped")
 
 
+def t_throttle():
+    with Server("--password", "rightpw1") as srv:
+        def attempt():
+            c = Rfb(srv.port)
+            c.recv(12)
+            c.send(b"RFB 003.008\n")
+            if 2 not in c.recv(c.u8()):
+                fail("VNC auth not offered")
+            c.send(b"\x02")
+            c.recv(16)
+            c.send(bytes(16))
+            if c.u32() != 1:
+                fail("a zero response was accepted")
+        for _ in range(3):
+            attempt()
+        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        if s.recv(12) != b"":
+            fail("connection after 3 failures was not refused")
+        print("4th connection after 3 failures refused")
+        # the first ban lasts about a second; then the address may try again
+        deadline = time.monotonic() + 20
+        while True:
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            if s.recv(12) == b"RFB 003.008\n":
+                break
+            if time.monotonic() > deadline:
+                fail("ban never expired")
+            time.sleep(0.2)
+        if srv.stderr().count("too many authentication failures") < 1:
+            fail("server log does not mention the ban")
+        print("ban expired; address served again")
+
+
+def t_screendump():
+    with tempfile.TemporaryDirectory() as d:
+        for mode, tol in (("1024x768x32", 0), ("1024x768x16", 12)):
+            out = os.path.join(d, "dump.png")
+            subprocess.run([SERVER, "--mode", mode, "--screendump", out], check=True, timeout=30)
+            print("screendump %s:" % mode, end=" ")
+            compare(*read_png(out), tol=tol)
+
+
+def t_timeouts():
+    with Server("--password", "pw123456", "--none", "--handshake-ms", "1000") as srv:
+        idle = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        half = Rfb(srv.port)
+        half.recv(12)
+        half.send(b"RFB 003.008\n")  # then stalls in security negotiation
+        done = Rfb(srv.port)
+        done.handshake_none()
+        done.send(struct.pack(">B3xI", 6, 10) + b"abc")  # mid-message, then idle
+        time.sleep(2.5)
+        for s, what in ((idle, "silent client"), (half.s, "stalled negotiation")):
+            s.settimeout(10)
+            try:
+                while s.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+            print("dropped:", what)
+        done.send(b"defghij")
+        done.set_encodings([0])
+        done.request(0, 0, 0, 8, 8)
+        fb = fb_new()
+        done.read_update(fb)
+        if fb[0][0] != pattern(0, 0):
+            fail("idle authenticated client not served")
+        if srv.stderr().count("handshake timeout") != 2:
+            fail("expected two handshake timeouts: " + srv.stderr())
+        print("an authenticated client idle past the handshake timeout is kept")
+
+
+NEEDS = {"gvnccapture": ["gvnccapture"], "vncsnapshot": ["vncsnapshot"],
+         "password": ["gvnccapture", "vncsnapshot", "vncpasswd"],
+         "vencrypt": ["gvnccapture", "certtool", "unshare"]}
 TESTS = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
+for tool in NEEDS.get(TEST, []):
+    import shutil
+    if not shutil.which(tool):
+        print("SKIP: %s not installed" % tool)
+        sys.exit(77)
 if TEST not in TESTS:
     fail("unknown test %s (have %s)" % (TEST, ", ".join(TESTS)))
 TESTS[TEST]()

@@ -65,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		c->websocket = false;
 		vbuf__consume(&c->out, vbuf__pending(&c->out));
 		c->state = CS_NORMAL;
+		c->inited = true;
 		c->w = srv.view.width;
 		c->h = srv.view.height;
 	}
