@@ -19,6 +19,7 @@ static const struct sc_rule blk_rules[] = {
     SC_ALLOW_IF(fallocate, "discard / write-zeroes: punch a hole, keep the size",
 		SC_ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
     SC_ALLOW(fstat, "image size at start-up"),
+    SC_ALLOW(lseek, "size of a block-device image (SEEK_END) at start-up"),
     SC_ALLOW_IF(newfstatat, "glibc's fstat(): image size at start-up (fd only, AT_EMPTY_PATH)",
 		SC_ARG_EQ(3, AT_EMPTY_PATH)),
     SC_ALLOW(io_uring_enter, "submit/complete I/O on a ring set up before lockdown"),
