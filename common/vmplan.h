@@ -47,11 +47,21 @@ enum vm_dev_transport {
 	VM_DEV_SOCKET = 3, /* SEQPACKET request/reply (benchmark peer) */
 };
 
-enum vm_dev_type { VM_DEV_SERIAL = 1, VM_DEV_TESTDEV = 2, VM_DEV_VIRTIO_BLK = 3 };
+enum vm_dev_type {
+	VM_DEV_SERIAL = 1,
+	VM_DEV_TESTDEV = 2,
+	VM_DEV_VIRTIO_BLK = 3,
+	VM_DEV_VGA = 4,
+};
+
+enum vm_pci_kind { VM_PCI_VIRTIO = 1, VM_PCI_BOCHS_DISPLAY = 2 };
 
 /* A PCI function the vcpu-worker presents for a device process. */
 struct vm_pci {
 	uint32_t present;
+	uint32_t kind;	    /* enum vm_pci_kind */
+	int32_t fd_mem;	    /* bochs-display: the display memfd (state page + video memory) */
+	uint32_t mem_size;  /* bochs-display: bytes of video memory (BAR0) */
 	uint16_t virtio_id; /* virtio device type (2 = block) */
 	uint16_t subsystem;
 	uint32_t class_code; /* class << 16 | subclass << 8 | prog-if */

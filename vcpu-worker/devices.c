@@ -68,8 +68,16 @@ int devices__init(struct vm *vm, const struct vm_plan *plan, char *err, size_t n
 		}
 		if (d->pci.present) {
 			struct remote *r = remote__open(d, i, err, n);
-			if (!r || pci__add_virtio(vm, d, r, i, err, n) < 0)
+			if (!r)
 				return -1;
+			if (d->pci.kind == VM_PCI_BOCHS_DISPLAY) {
+				/* Its port pair is a plain region; BAR2 is forwarded by pci.c. */
+				if (remote__claim(r, d, err, n) < 0 ||
+				    pci__add_vga(vm, d, r, i, err, n) < 0)
+					return -1;
+			} else if (pci__add_virtio(vm, d, r, i, err, n) < 0) {
+				return -1;
+			}
 			continue;
 		}
 		if (remote__attach(vm, d, i, err, n) < 0)

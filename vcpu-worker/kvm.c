@@ -20,7 +20,7 @@ static int fail(char *err, size_t n, const char *what)
 	return -e;
 }
 
-static int set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
+int kvm__set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region r = {
 		.slot = slot,
@@ -77,10 +77,10 @@ int kvm__create_vm(struct vm *vm, int kvm_fd, int ram_fd, uint64_t ram_size, uns
 	if (host == MAP_FAILED)
 		return fail(err, n, "mmap guest RAM");
 	gmem__init(&vm->ram, host, ram_size);
-	if (set_slot(vm, 0, 0, vm->ram.low_size, host) < 0)
+	if (kvm__set_slot(vm, 0, 0, vm->ram.low_size, host) < 0)
 		return fail(err, n, "KVM_SET_USER_MEMORY_REGION (low RAM)");
 	if (ram_size > vm->ram.low_size &&
-	    set_slot(vm, 1, CV_HIGHMEM_BASE, ram_size - vm->ram.low_size,
+	    kvm__set_slot(vm, 1, CV_HIGHMEM_BASE, ram_size - vm->ram.low_size,
 		     (uint8_t *)host + vm->ram.low_size) < 0)
 		return fail(err, n, "KVM_SET_USER_MEMORY_REGION (high RAM)");
 

@@ -19,6 +19,8 @@ struct vm {
 /* Create the VM, its memory slots, the irqchip and then the PIT. */
 int kvm__create_vm(struct vm *vm, int kvm_fd, int ram_fd, uint64_t ram_size, unsigned ncpus,
 		   char *err, size_t errlen);
+/* Map host memory at gpa as memory slot `slot` (size 0 removes the slot). */
+int kvm__set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host);
 /* Raise (level 1) or lower a legacy interrupt line. */
 int kvm__irq_line(struct vm *vm, unsigned gsi, int level);
 /* Register an eventfd that injects GSI `gsi` when written. */

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "abi.h"
+#include "device-procs/vga/display.h"
 #include "device-procs/virtio/virtio_pci.h"
 #include "iobus.h"
 #include "log.h"
@@ -20,17 +22,31 @@
 #define PCI_BAR0	0x10
 #define PCI_MSIX_CTRL	(VIRTIO_PCI_CAP_MSIX_AT + 2)
 
+enum bar_kind { BAR_NONE, BAR_FORWARD, BAR_MEMSLOT };
+
+/* A 32-bit memory BAR: forwarded to the device, or guest-visible memory. */
+struct pci_bar {
+	enum bar_kind kind;
+	uint32_t addr, size; /* size: power of two */
+	unsigned region;     /* BAR_FORWARD: the device's region index */
+	void *host;	     /* BAR_MEMSLOT: what the guest sees there */
+	unsigned slot;	     /* BAR_MEMSLOT: KVM memory slot */
+	bool mapped;
+};
+
 struct pci_fn {
 	uint8_t cfg[256];
-	uint32_t bar0, bar0_size; /* current address, size (power of two) */
+	struct pci_bar bar[6];
 	struct remote *remote;
-	struct msix msix;
+	struct msix msix; /* virtio: table and PBA in BAR0 */
+	bool virtio;
 	const struct vm_dev *plan;
 	unsigned index;
-	bool kicks_on; /* ioeventfds registered at bar0 */
+	bool kicks_on; /* ioeventfds registered at BAR0 */
 };
 
 static struct vm *the_vm;
+static unsigned next_slot = 2; /* 0, 1: guest RAM */
 static struct pci_fn *slots[PCI_SLOTS];
 static uint32_t cf8;
 static uint32_t next_bar = (uint32_t)CV_PCI_MMIO_BASE;
@@ -46,12 +62,31 @@ static uint32_t cfg_get(const struct pci_fn *f, unsigned off, unsigned size)
 	return v;
 }
 
-static bool decoding(const struct pci_fn *f)
+/* A BAR is live when memory decoding is on and it lies in the PCI window. */
+static bool decoding(const struct pci_fn *f, unsigned i)
 {
-	return (f->cfg[PCI_COMMAND] & PCI_CMD_MEM) && f->bar0 &&
-	       f->bar0 >= CV_PCI_MMIO_BASE &&
-	       (uint64_t)f->bar0 + f->bar0_size <= CV_PCI_MMIO_BASE + CV_PCI_MMIO_SIZE;
+	const struct pci_bar *b = &f->bar[i];
+	return b->kind != BAR_NONE && (f->cfg[PCI_COMMAND] & PCI_CMD_MEM) && b->addr &&
+	       b->addr >= CV_PCI_MMIO_BASE &&
+	       (uint64_t)b->addr + b->size <= CV_PCI_MMIO_BASE + CV_PCI_MMIO_SIZE;
 }
+
+/* Memory-slot BARs (a framebuffer): the guest's accesses never exit. */
+static void memslot(struct pci_fn *f, unsigned i, bool on)
+{
+	struct pci_bar *b = &f->bar[i];
+	if (b->kind != BAR_MEMSLOT || b->mapped == on)
+		return;
+	int r = kvm__set_slot(the_vm, b->slot, on ? b->addr : 0, on ? b->size : 0, b->host);
+	if (r < 0)
+		log__err("pci %u: BAR%u memory slot: %s", f->index, i, strerror(errno));
+	else
+		b->mapped = on;
+}
+
+/* Stop, then (if decoding) restart everything tied to BAR addresses. */
+static void unmap_all(struct pci_fn *f);
+static void map_all(struct pci_fn *f);
 
 /* Queue notifications: one ioeventfd per queue, at the current BAR0. */
 static void kicks(struct pci_fn *f, bool on)
@@ -59,7 +94,7 @@ static void kicks(struct pci_fn *f, bool on)
 	if (!f->plan || f->kicks_on == on)
 		return;
 	for (unsigned q = 0; q < f->plan->pci.nkicks; q++) {
-		uint64_t a = (uint64_t)f->bar0 + VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULT;
+		uint64_t a = (uint64_t)f->bar[0].addr + VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULT;
 		int r = on ? kvm__ioeventfd(the_vm, f->plan->pci.fd_kick[q], a, 2, 0)
 			   : kvm__ioeventfd_del(the_vm, f->plan->pci.fd_kick[q], a, 2, 0);
 		if (r < 0)
@@ -68,30 +103,48 @@ static void kicks(struct pci_fn *f, bool on)
 	f->kicks_on = on;
 }
 
+static void unmap_all(struct pci_fn *f)
+{
+	kicks(f, false);
+	for (unsigned i = 0; i < 6; i++)
+		memslot(f, i, false);
+}
+
+static void map_all(struct pci_fn *f)
+{
+	if (f->virtio && decoding(f, 0))
+		kicks(f, true);
+	for (unsigned i = 0; i < 6; i++)
+		if (decoding(f, i))
+			memslot(f, i, true);
+}
+
 static void cfg_write(struct pci_fn *f, unsigned off, unsigned size, uint32_t val)
 {
 	if (f == &host_bridge)
 		return;
-	if (off >= PCI_BAR0 && off < PCI_BAR0 + 4) {
-		if (off != PCI_BAR0 || size != 4)
-			return;
-		kicks(f, false);
-		/* Sizing writes all ones; the low 4 bits are read-only (32-bit memory BAR). */
-		f->bar0 = val & ~(f->bar0_size - 1) & ~0xfu;
-		memcpy(f->cfg + PCI_BAR0, &f->bar0, 4);
-		if (decoding(f))
-			kicks(f, true);
+	if (off >= PCI_BAR0 && off < PCI_BAR0 + 24) {
+		unsigned i = (off - PCI_BAR0) / 4;
+		struct pci_bar *b = &f->bar[i];
+		if ((off & 3) || size != 4 || b->kind == BAR_NONE)
+			return; /* unimplemented BARs read as 0 and ignore writes */
+		unmap_all(f);
+		/* Sizing writes all ones; the low 4 bits are read-only type bits. */
+		uint32_t type = cfg_get(f, off, 4) & 0xfu;
+		b->addr = (val & ~(b->size - 1)) & ~0xfu;
+		uint32_t reg = b->addr | type;
+		memcpy(f->cfg + off, &reg, 4);
+		map_all(f);
 		return;
 	}
 	if (off == PCI_COMMAND && size >= 2) {
 		uint16_t cmd = (uint16_t)val & 0x0406; /* MEM, BUS MASTER, INTx disable */
-		kicks(f, false);
+		unmap_all(f);
 		memcpy(f->cfg + PCI_COMMAND, &cmd, 2);
-		if (decoding(f))
-			kicks(f, true);
+		map_all(f);
 		return;
 	}
-	if (off == PCI_MSIX_CTRL && size >= 2) {
+	if (f->virtio && off == PCI_MSIX_CTRL && size >= 2) {
 		uint16_t ctl = cfg_get(f, PCI_MSIX_CTRL, 2);
 		ctl = (uint16_t)((ctl & 0x07ff) | (val & 0xc000));
 		memcpy(f->cfg + PCI_MSIX_CTRL, &ctl, 2);
@@ -99,7 +152,8 @@ static void cfg_write(struct pci_fn *f, unsigned off, unsigned size, uint32_t va
 		return;
 	}
 	/* Writable virtio PCI_CFG window fields (bar, offset, length). */
-	if (off >= VIRTIO_PCI_CAP_PCICFG_AT + 4 && off + size <= VIRTIO_PCI_CAP_PCICFG_AT + 16) {
+	if (f->virtio && off >= VIRTIO_PCI_CAP_PCICFG_AT + 4 &&
+	    off + size <= VIRTIO_PCI_CAP_PCICFG_AT + 16) {
 		memcpy(f->cfg + off, &val, size);
 		return;
 	}
@@ -159,32 +213,41 @@ static const struct iodev_ops cfg_ops = {cfg_read_port, cfg_write_port};
 static int bar_access(uint64_t addr, unsigned size, bool write, uint64_t *val)
 {
 	struct pci_fn *f = NULL;
+	unsigned bi = 0;
 	pthread_mutex_lock(&lock);
-	for (unsigned i = 0; i < PCI_SLOTS && !f; i++)
-		if (slots[i] && slots[i] != &host_bridge && decoding(slots[i]) &&
-		    addr >= slots[i]->bar0 && addr + size <= (uint64_t)slots[i]->bar0 + slots[i]->bar0_size)
-			f = slots[i];
+	for (unsigned i = 0; i < PCI_SLOTS && !f; i++) {
+		if (!slots[i] || slots[i] == &host_bridge)
+			continue;
+		for (unsigned k = 0; k < 6 && !f; k++) {
+			const struct pci_bar *b = &slots[i]->bar[k];
+			if (b->kind == BAR_FORWARD && decoding(slots[i], k) && addr >= b->addr &&
+			    addr + size <= (uint64_t)b->addr + b->size) {
+				f = slots[i];
+				bi = k;
+			}
+		}
+	}
 	pthread_mutex_unlock(&lock);
 	if (!f) {
 		if (!write)
 			*val = ~0ULL;
 		return 0;
 	}
-	uint64_t off = addr - f->bar0;
+	uint64_t off = addr - f->bar[bi].addr;
 	uint64_t tab = VIRTIO_PCI_MSIX_TABLE_OFF, pba = VIRTIO_PCI_MSIX_PBA_OFF;
-	if (off >= tab && off < tab + 16ull * f->msix.nvec) {
+	if (f->virtio && bi == 0 && off >= tab && off < tab + 16ull * f->msix.nvec) {
 		if (write)
 			msix__table_write(&f->msix, off - tab, size, *val);
 		else
 			*val = msix__table_read(&f->msix, off - tab, size);
 		return 0;
 	}
-	if (off >= pba && off < pba + 0x1000) {
+	if (f->virtio && bi == 0 && off >= pba && off < pba + 0x1000) {
 		if (!write)
 			*val = 0; /* pending interrupts wait in their irqfd counters */
 		return 0;
 	}
-	return remote__access(f->remote, false, 0, off, size, write, val);
+	return remote__access(f->remote, false, f->bar[bi].region, off, size, write, val);
 }
 
 static int win_read(void *priv, unsigned region, uint64_t off, unsigned size, uint64_t *val)
@@ -219,6 +282,27 @@ int pci__init(struct vm *vm)
 	return r;
 }
 
+/* Place the BARs as firmware would, naturally aligned, and enable decoding. */
+static int place(struct pci_fn *f, unsigned slot)
+{
+	for (unsigned i = 0; i < 6; i++) {
+		struct pci_bar *b = &f->bar[i];
+		if (b->kind == BAR_NONE)
+			continue;
+		next_bar = (next_bar + b->size - 1) & ~(b->size - 1);
+		if ((uint64_t)next_bar + b->size > CV_PCI_MMIO_BASE + CV_PCI_MMIO_SIZE)
+			return -ENOSPC;
+		b->addr = next_bar;
+		next_bar += b->size;
+		uint32_t reg = b->addr | (cfg_get(f, PCI_BAR0 + 4 * i, 4) & 0xfu);
+		memcpy(f->cfg + PCI_BAR0 + 4 * i, &reg, 4);
+	}
+	f->cfg[PCI_COMMAND] = PCI_CMD_MEM | 0x4;
+	slots[slot] = f;
+	map_all(f);
+	return 0;
+}
+
 int pci__add_virtio(struct vm *vm, const struct vm_dev *d, struct remote *r, unsigned index,
 		    char *err, size_t n)
 {
@@ -236,9 +320,11 @@ int pci__add_virtio(struct vm *vm, const struct vm_dev *d, struct remote *r, uns
 	f->remote = r;
 	f->plan = d;
 	f->index = index;
+	f->virtio = true;
+	uint32_t size;
 	virtio_pci__config_space(f->cfg, p->virtio_id, p->subsystem, p->class_code, p->nvectors,
-				 &f->bar0_size);
-	if (f->bar0_size < 0x1000 || (f->bar0_size & (f->bar0_size - 1))) {
+				 &size);
+	if (size < 0x1000 || (size & (size - 1))) {
 		snprintf(err, n, "device %u: bad BAR0 size", index);
 		return -EINVAL;
 	}
@@ -246,13 +332,51 @@ int pci__add_virtio(struct vm *vm, const struct vm_dev *d, struct remote *r, uns
 		snprintf(err, n, "device %u: MSI-X", index);
 		return -EINVAL;
 	}
-	/* Place BAR0 as firmware would, naturally aligned, and enable decoding. */
-	next_bar = (next_bar + f->bar0_size - 1) & ~(f->bar0_size - 1);
-	f->bar0 = next_bar;
-	next_bar += f->bar0_size;
-	memcpy(f->cfg + PCI_BAR0, &f->bar0, 4);
-	f->cfg[PCI_COMMAND] = PCI_CMD_MEM | 0x4;
-	slots[p->slot] = f;
-	kicks(f, true);
-	return 0;
+	f->bar[0] = (struct pci_bar){.kind = BAR_FORWARD, .size = size, .region = 0};
+	return place(f, p->slot);
+}
+
+/* bochs-display (QEMU's 1234:1111): BAR0 video memory, BAR2 DISPI registers. */
+int pci__add_vga(struct vm *vm, const struct vm_dev *d, struct remote *r, unsigned index,
+		 char *err, size_t n)
+{
+	const struct vm_pci *p = &d->pci;
+	(void)vm;
+	if (p->slot == 0 || p->slot >= PCI_SLOTS || slots[p->slot] || !p->mem_size ||
+	    (p->mem_size & (p->mem_size - 1)) || p->mem_size < (1u << 20)) {
+		snprintf(err, n, "device %u: bad display plan", index);
+		return -EINVAL;
+	}
+	/* Map the video memory now (before lockdown); KVM maps it at BAR0. */
+	uint8_t *m = mmap(NULL, DISPLAY_STATE_SIZE + (size_t)p->mem_size, PROT_READ | PROT_WRITE,
+			  MAP_SHARED, p->fd_mem, 0);
+	if (m == MAP_FAILED) {
+		snprintf(err, n, "device %u: map video memory: %s", index, strerror(errno));
+		return -errno;
+	}
+	struct pci_fn *f = calloc(1, sizeof(*f));
+	if (!f) {
+		snprintf(err, n, "device %u: out of memory", index);
+		return -ENOMEM;
+	}
+	f->remote = r;
+	f->plan = d;
+	f->index = index;
+	static const uint8_t hdr[] = {
+		0x34, 0x12, 0x11, 0x11, /* vendor 1234, device 1111 */
+		0, 0, 0x10, 0,		/* command, status: capability list off */
+		0x02, 0x00, 0x80, 0x03, /* revision 2, class 03 80 00: display, other */
+	};
+	memcpy(f->cfg, hdr, sizeof(hdr));
+	uint32_t bar0 = 0x8; /* 32-bit, prefetchable memory */
+	memcpy(f->cfg + PCI_BAR0, &bar0, 4);
+	uint16_t sub[2] = {0x1af4, 0x1100}; /* as QEMU's bochs-display */
+	memcpy(f->cfg + 0x2c, sub, 4);
+	f->cfg[0x06] = 0;
+	f->bar[0] = (struct pci_bar){.kind = BAR_MEMSLOT,
+				     .size = p->mem_size,
+				     .host = m + DISPLAY_STATE_SIZE,
+				     .slot = next_slot++};
+	f->bar[2] = (struct pci_bar){.kind = BAR_FORWARD, .size = 0x1000, .region = 1};
+	return place(f, p->slot);
 }

@@ -21,4 +21,8 @@ int pci__init(struct vm *vm);
 int pci__add_virtio(struct vm *vm, const struct vm_dev *d, struct remote *r, unsigned index,
 		    char *err, size_t n);
 
+/* Add a bochs-display function: video memory at BAR0, DISPI registers at BAR2. */
+int pci__add_vga(struct vm *vm, const struct vm_dev *d, struct remote *r, unsigned index,
+		 char *err, size_t n);
+
 #endif

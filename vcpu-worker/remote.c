@@ -112,24 +112,34 @@ struct remote *remote__open(const struct vm_dev *d, unsigned index, char *err, s
 	return r;
 }
 
-int remote__attach(struct vm *vm, const struct vm_dev *d, unsigned index, char *err, size_t n)
+int remote__claim(struct remote *r, const struct vm_dev *d, char *err, size_t n)
 {
-	struct remote *r = remote__open(d, index, err, n);
-	if (!r)
-		return -EPROTO;
 	for (unsigned i = 0; i < d->nregions; i++) {
 		const struct vm_region *g = &d->regions[i];
+		if (g->kind != VM_REGION_PIO && g->kind != VM_REGION_MMIO)
+			continue; /* e.g. a PCI BAR: pci.c places and forwards it */
 		if (g->kind == VM_REGION_PIO)
 			r->pio_mask |= 1u << i;
 		int e = iobus__register(g->kind == VM_REGION_PIO ? IOBUS_PIO : IOBUS_MMIO, g->base,
 					g->len, &remote_ops, r, i, "remote device");
 		if (e < 0) {
-			snprintf(err, n, "device %u: region %u: %s", index, i, strerror(-e));
+			snprintf(err, n, "device %u: region %u: %s", r->index, i, strerror(-e));
 			return e;
 		}
 	}
+	return 0;
+}
+
+int remote__attach(struct vm *vm, const struct vm_dev *d, unsigned index, char *err, size_t n)
+{
+	struct remote *r = remote__open(d, index, err, n);
+	if (!r)
+		return -EPROTO;
+	int e = remote__claim(r, d, err, n);
+	if (e < 0)
+		return e;
 	for (unsigned i = 0; i < d->nirqfd; i++) {
-		int e = kvm__irqfd(vm, d->fd_irq[i], d->irq + i);
+		e = kvm__irqfd(vm, d->fd_irq[i], d->irq + i);
 		if (e < 0) {
 			snprintf(err, n, "device %u: KVM_IRQFD gsi %u: %s", index, d->irq + i,
 				 strerror(-e));

@@ -17,6 +17,8 @@ struct remote *remote__open(const struct vm_dev *d, unsigned index, char *err, s
 /* One access to region `region` of the device. 0, or >0 to stop the vCPU. */
 int remote__access(struct remote *r, bool pio, unsigned region, uint64_t off, unsigned size,
 		   bool write, uint64_t *val);
+/* Claim the plan's PIO/MMIO regions (not PCI BARs) on the I/O bus for r. */
+int remote__claim(struct remote *r, const struct vm_dev *d, char *err, size_t n);
 /* Open and claim the plan's regions on the I/O bus; register legacy irqfds. */
 int remote__attach(struct vm *vm, const struct vm_dev *d, unsigned index, char *err, size_t n);
 
