@@ -519,7 +519,8 @@ def gvnc_password(srv, pw, d, ca=None):
                          stdout=slave, stderr=slave, env=dict(os.environ, HOME=d),
                          start_new_session=True)
     os.close(slave)
-    seen, sent, deadline = b"", False, time.monotonic() + 30
+    seen, sent, deadline = b"", 0, time.monotonic() + 30
+    last = time.monotonic()
     while time.monotonic() < deadline:
         r, _, _ = select.select([master], [], [], 0.5)
         if r:
@@ -530,12 +531,17 @@ def gvnc_password(srv, pw, d, ca=None):
             if not chunk:
                 break
             seen += chunk
-            if not sent and b"Password:" in seen:
-                time.sleep(0.3)  # let it turn echo off (a flush would drop early input)
-                os.write(master, (pw + "\n").encode())
-                sent = True
         elif p.poll() is not None:
             break
+        # the prompt turns echo off with a flush that may eat early input:
+        # answer after a pause, and again if nothing happens
+        if b"Password:" in seen and sent < 3 and time.monotonic() - last > (0.3 if not sent else 4):
+            try:
+                os.write(master, (pw + "\n").encode())
+            except OSError:
+                break
+            sent += 1
+            last = time.monotonic()
     try:
         rc = p.wait(timeout=10)
     except subprocess.TimeoutExpired:
