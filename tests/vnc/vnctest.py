@@ -313,6 +313,8 @@ class Rfb:
                 self.tight(fb, x, y, w, h)
             elif e == -223:
                 self.w, self.h = w, h
+            elif e == -258:
+                pass
             elif e == -308:
                 ns = self.u8()
                 self.recv(3 + 16 * ns)
@@ -941,12 +943,27 @@ def t_input():
         c.handshake_none()
         c.send(struct.pack(">BBxxI", 4, 1, 0xff0d) + struct.pack(">BBxxI", 4, 0, 0x61))
         c.send(struct.pack(">BBHH", 5, 5, 100, 200) + struct.pack(">BBHH", 5, 0, 65535, 800))
-        want = [(1, 1, 0xff0d, 0, 0, 0), (1, 0, 0x61, 0, 0, 0), (2, 0, 0, 5, 100, 200),
-                (2, 0, 0, 0, 1023, 767)]
+        want = [(1, 1, 0xff0d, 0, 0, 0, 0), (1, 0, 0x61, 0, 0, 0, 0), (2, 0, 0, 5, 100, 200, 0),
+                (2, 0, 0, 0, 1023, 767, 0)]
         for w in want:
             got = srv.input_line()
             if got != w:
                 fail("input message %s, expected %s" % (got, w))
+        # QEMU extended key events: acknowledged in the next update, then accepted
+        c.set_encodings([0, -258])
+        c.request(0, 0, 0, 1, 1)
+        rects = c.read_update(fb_new())
+        if (0, 0, 0, 0, -258) not in rects:
+            fail("QEMU extended key event not acknowledged: %s" % rects)
+        c.send(struct.pack(">BBHII", 255, 0, 1, 0x61, 0x1e))
+        got = srv.input_line()
+        if got != (1, 1, 0x61, 0, 0, 0, 0x1e):
+            fail("extended key message %s" % (got,))
+        # without the pseudo-encoding the message drops the client
+        c2 = Rfb(srv.port)
+        c2.handshake_none()
+        c2.send(struct.pack(">BBHII", 255, 0, 1, 0x61, 0x1e))
+        expect_dropped(c2, "a QEMU key event that was not negotiated")
         print("key and pointer events delivered as fixed-size messages, pointer clipped")
 
 
