@@ -635,6 +635,24 @@ def t_vencrypt():
             if types != b"\x13":
                 fail("tls-only server offered %r" % types)
             print("VeNCrypt X509Vnc works; plain types not offered")
+        with Server("--none", "--tls", j("srv.pem"), j("srv.key"), "--tls-only") as srv:
+            out = os.path.join(d, "x509none.png")
+            r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"',
+                                j("ca.pem"), "gvnccapture", "127.0.0.1:%d" % (srv.port - 5900), out],
+                               stdin=subprocess.DEVNULL, timeout=30, capture_output=True)
+            if r.returncode:
+                fail("gvnccapture over VeNCrypt/X509None failed: %s" % r.stdout)
+            compare(*read_png(out))
+            print("VeNCrypt X509None works")
+        # a certificate the client does not trust: no picture
+        with Server("--none", "--tls", j("srv.pem"), j("srv.key"), "--tls-only") as srv:
+            out = os.path.join(d, "untrusted.png")
+            r = subprocess.run(["gvnccapture", "127.0.0.1:%d" % (srv.port - 5900), out],
+                               stdin=subprocess.DEVNULL, timeout=30, capture_output=True,
+                               env=dict(os.environ, HOME=j("home")))
+            if r.returncode == 0 or os.path.exists(out):
+                fail("gvnccapture accepted an untrusted certificate")
 
 
 def t_encodings():
