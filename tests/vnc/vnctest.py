@@ -1027,6 +1027,29 @@ def t_screendump():
             compare(*read_png(out), tol=tol)
 
 
+def t_client_limit():
+    with Server("--none") as srv:
+        conns = []
+        for _ in range(16):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            if s.recv(12) != b"RFB 003.008\n":
+                fail("no greeting")
+            conns.append(s)
+        extra = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        if extra.recv(12) != b"":
+            fail("17th client was served")
+        conns.pop().close()
+        deadline = time.monotonic() + 10
+        while True:
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            if s.recv(12) == b"RFB 003.008\n":
+                break
+            if time.monotonic() > deadline:
+                fail("slot not freed after a client left")
+            time.sleep(0.1)
+        print("16 clients served, the 17th refused, a freed slot reused")
+
+
 def t_timeouts():
     with Server("--password", "pw123456", "--none", "--handshake-ms", "1000") as srv:
         idle = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
