@@ -22,7 +22,7 @@ struct vnc_input_msg {
 	uint32_t keysym;  /* KEY: X11 keysym */
 	uint32_t buttons; /* POINTER: bit 0 left, 1 middle, 2 right, 3/4 wheel up/down */
 	uint16_t x, y;	  /* POINTER: clipped to the current mode */
-	uint32_t reserved;
+	uint32_t keycode; /* KEY: XT scancode from QEMU extended key events, 0 if unknown */
 };
 _Static_assert(sizeof(struct vnc_input_msg) == 24, "fixed-size input message");
 

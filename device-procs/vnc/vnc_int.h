@@ -61,6 +61,7 @@ enum {
 	ENC_DESKTOPSIZE = -223,
 	ENC_EXT_DESKTOPSIZE = -308,
 	ENC_LAST_RECT = -224,
+	ENC_QEMU_EXT_KEY = -258,
 };
 
 enum vnc_cstate {
@@ -115,6 +116,7 @@ struct vnc_client {
 	struct vnc_pixfmt pf;
 	int enc; /* preferred encoding */
 	bool want_desktopsize, want_ext_desktopsize, ext_sent;
+	bool want_ext_key, ext_key_sent; /* QEMU extended key events */
 	bool resize_pending;
 	uint32_t w, h; /* size the client was last told */
 	/* pending update request (bbox of requests) */

@@ -28,6 +28,9 @@ static void do_encoding(struct vnc_client *c, int32_t e, bool *chosen)
 	case ENC_EXT_DESKTOPSIZE:
 		c->want_ext_desktopsize = true;
 		break;
+	case ENC_QEMU_EXT_KEY:
+		c->want_ext_key = true;
+		break;
 	}
 }
 
@@ -118,7 +121,7 @@ static bool do_message(struct vnc_client *c)
 		c->enc_left = rd16(p + 2);
 		c->enc = ENC_RAW;
 		c->enc_chosen = false;
-		c->want_desktopsize = c->want_ext_desktopsize = false;
+		c->want_desktopsize = c->want_ext_desktopsize = c->want_ext_key = false;
 		vproto__consume(c, 4);
 		c->state = CS_ENCODINGS;
 		return true;
@@ -159,6 +162,23 @@ static bool do_message(struct vnc_client *c)
 		vproto__consume(c, 8);
 		c->skip_left = len;
 		c->state = CS_SKIP;
+		return true;
+	}
+	case 255: { /* QEMU client message: only the extended key event */
+		if (n < 2)
+			return false;
+		if (p[1] != 0 || !c->want_ext_key) {
+			vcli__kill(c, "unsupported QEMU client message");
+			return true;
+		}
+		if (n < 12)
+			return false;
+		struct vnc_input_msg m = {.type = VNC_INPUT_KEY,
+					  .down = rd16(p + 2) != 0,
+					  .keysym = rd32(p + 4),
+					  .keycode = rd32(p + 8)};
+		vproto__consume(c, 12);
+		input_event(c, &m);
 		return true;
 	}
 	case 251: { /* SetDesktopSize */

@@ -42,16 +42,25 @@ static size_t tpix_row(struct vnc_client *c, const uint8_t *src, uint32_t n, uin
 	const struct vnc_pixfmt *pf = &c->pf;
 	if (!tight24(pf))
 		return vpix__convert(pf, c->srv->view.bpp, src, n, dst);
-	uint8_t tmp[4];
+	/* all maxima are 255: a TPIXEL is just the 8-bit components, R G B */
 	for (uint32_t i = 0; i < n; i++) {
-		vpix__convert(pf, c->srv->view.bpp, src + (size_t)i * (c->srv->view.bpp / 8), 1,
-			      tmp);
-		uint32_t v = pf->big_endian ? rd32(tmp)
-					    : (uint32_t)tmp[0] | (uint32_t)tmp[1] << 8 |
-						  (uint32_t)tmp[2] << 16 | (uint32_t)tmp[3] << 24;
-		dst[3 * i] = (uint8_t)(v >> pf->rshift);
-		dst[3 * i + 1] = (uint8_t)(v >> pf->gshift);
-		dst[3 * i + 2] = (uint8_t)(v >> pf->bshift);
+		uint32_t r, g, b;
+		if (c->srv->view.bpp == 32) {
+			uint32_t p;
+			memcpy(&p, src + (size_t)i * 4, 4);
+			r = (p >> 16) & 255;
+			g = (p >> 8) & 255;
+			b = p & 255;
+		} else {
+			uint16_t p;
+			memcpy(&p, src + (size_t)i * 2, 2);
+			r = ((p >> 11) & 31) << 3 | ((p >> 13) & 7);
+			g = ((p >> 5) & 63) << 2 | ((p >> 9) & 3);
+			b = (p & 31) << 3 | ((p >> 2) & 7);
+		}
+		dst[3 * i] = (uint8_t)r;
+		dst[3 * i + 1] = (uint8_t)g;
+		dst[3 * i + 2] = (uint8_t)b;
 	}
 	return (size_t)n * 3;
 }

@@ -75,6 +75,13 @@ bool vproto__update(struct vnc_client *c)
 		nrect++;
 		c->ext_sent = true;
 	}
+	if (c->want_ext_key && !c->ext_key_sent) {
+		/* acknowledges the pseudo-encoding: the client may now send scancodes */
+		if (!rect_header(b, 0, 0, 0, 0, ENC_QEMU_EXT_KEY))
+			return false;
+		nrect++;
+		c->ext_key_sent = true;
+	}
 
 	uint32_t x1 = (uint32_t)c->rx + c->rw, y1 = (uint32_t)c->ry + c->rh;
 	if (x1 > cw)

@@ -13,7 +13,7 @@
  *   --screendump F  write a PNG of the display (display__screendump_png) to F and exit
  *   --verbose       debug log (e.g. the encoding each client chose)
  *   --input-print   input messages go through a pipe and are printed as
- *                   "INPUT type down keysym buttons x y" on stdout
+ *                   "INPUT type down keysym buttons x y keycode" on stdout
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -105,8 +105,8 @@ static void *input_printer(void *arg)
 	int fd = *(int *)arg;
 	struct vnc_input_msg m;
 	while (read(fd, &m, sizeof(m)) == sizeof(m)) {
-		printf("INPUT %u %u 0x%x %u %u %u\n", m.type, m.down, m.keysym, m.buttons, m.x,
-		       m.y);
+		printf("INPUT %u %u 0x%x %u %u %u 0x%x\n", m.type, m.down, m.keysym, m.buttons, m.x,
+		       m.y, m.keycode);
 		fflush(stdout);
 	}
 	return NULL;

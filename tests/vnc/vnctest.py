@@ -313,6 +313,8 @@ class Rfb:
                 self.tight(fb, x, y, w, h)
             elif e == -223:
                 self.w, self.h = w, h
+            elif e == -258:
+                pass
             elif e == -308:
                 ns = self.u8()
                 self.recv(3 + 16 * ns)
@@ -519,7 +521,8 @@ def gvnc_password(srv, pw, d, ca=None):
                          stdout=slave, stderr=slave, env=dict(os.environ, HOME=d),
                          start_new_session=True)
     os.close(slave)
-    seen, sent, deadline = b"", False, time.monotonic() + 30
+    seen, sent, deadline = b"", 0, time.monotonic() + 30
+    last = time.monotonic()
     while time.monotonic() < deadline:
         r, _, _ = select.select([master], [], [], 0.5)
         if r:
@@ -530,12 +533,17 @@ def gvnc_password(srv, pw, d, ca=None):
             if not chunk:
                 break
             seen += chunk
-            if not sent and b"Password:" in seen:
-                time.sleep(0.3)  # let it turn echo off (a flush would drop early input)
-                os.write(master, (pw + "\n").encode())
-                sent = True
         elif p.poll() is not None:
             break
+        # the prompt turns echo off with a flush that may eat early input:
+        # answer after a pause, and again if nothing happens
+        if b"Password:" in seen and sent < 3 and time.monotonic() - last > (0.3 if not sent else 4):
+            try:
+                os.write(master, (pw + "\n").encode())
+            except OSError:
+                break
+            sent += 1
+            last = time.monotonic()
     try:
         rc = p.wait(timeout=10)
     except subprocess.TimeoutExpired:
@@ -627,6 +635,24 @@ def t_vencrypt():
             if types != b"\x13":
                 fail("tls-only server offered %r" % types)
             print("VeNCrypt X509Vnc works; plain types not offered")
+        with Server("--none", "--tls", j("srv.pem"), j("srv.key"), "--tls-only") as srv:
+            out = os.path.join(d, "x509none.png")
+            r = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c",
+                                'mount --bind "$0" /etc/ssl/certs/ca-certificates.crt && exec "$@"',
+                                j("ca.pem"), "gvnccapture", "127.0.0.1:%d" % (srv.port - 5900), out],
+                               stdin=subprocess.DEVNULL, timeout=30, capture_output=True)
+            if r.returncode:
+                fail("gvnccapture over VeNCrypt/X509None failed: %s" % r.stdout)
+            compare(*read_png(out))
+            print("VeNCrypt X509None works")
+        # a certificate the client does not trust: no picture
+        with Server("--none", "--tls", j("srv.pem"), j("srv.key"), "--tls-only") as srv:
+            out = os.path.join(d, "untrusted.png")
+            r = subprocess.run(["gvnccapture", "127.0.0.1:%d" % (srv.port - 5900), out],
+                               stdin=subprocess.DEVNULL, timeout=30, capture_output=True,
+                               env=dict(os.environ, HOME=j("home")))
+            if r.returncode == 0 or os.path.exists(out):
+                fail("gvnccapture accepted an untrusted certificate")
 
 
 def t_encodings():
@@ -935,12 +961,27 @@ def t_input():
         c.handshake_none()
         c.send(struct.pack(">BBxxI", 4, 1, 0xff0d) + struct.pack(">BBxxI", 4, 0, 0x61))
         c.send(struct.pack(">BBHH", 5, 5, 100, 200) + struct.pack(">BBHH", 5, 0, 65535, 800))
-        want = [(1, 1, 0xff0d, 0, 0, 0), (1, 0, 0x61, 0, 0, 0), (2, 0, 0, 5, 100, 200),
-                (2, 0, 0, 0, 1023, 767)]
+        want = [(1, 1, 0xff0d, 0, 0, 0, 0), (1, 0, 0x61, 0, 0, 0, 0), (2, 0, 0, 5, 100, 200, 0),
+                (2, 0, 0, 0, 1023, 767, 0)]
         for w in want:
             got = srv.input_line()
             if got != w:
                 fail("input message %s, expected %s" % (got, w))
+        # QEMU extended key events: acknowledged in the next update, then accepted
+        c.set_encodings([0, -258])
+        c.request(0, 0, 0, 1, 1)
+        rects = c.read_update(fb_new())
+        if (0, 0, 0, 0, -258) not in rects:
+            fail("QEMU extended key event not acknowledged: %s" % rects)
+        c.send(struct.pack(">BBHII", 255, 0, 1, 0x61, 0x1e))
+        got = srv.input_line()
+        if got != (1, 1, 0x61, 0, 0, 0, 0x1e):
+            fail("extended key message %s" % (got,))
+        # without the pseudo-encoding the message drops the client
+        c2 = Rfb(srv.port)
+        c2.handshake_none()
+        c2.send(struct.pack(">BBHII", 255, 0, 1, 0x61, 0x1e))
+        expect_dropped(c2, "a QEMU key event that was not negotiated")
         print("key and pointer events delivered as fixed-size messages, pointer clipped")
 
 
@@ -984,6 +1025,29 @@ def t_screendump():
             subprocess.run([SERVER, "--mode", mode, "--screendump", out], check=True, timeout=30)
             print("screendump %s:" % mode, end=" ")
             compare(*read_png(out), tol=tol)
+
+
+def t_client_limit():
+    with Server("--none") as srv:
+        conns = []
+        for _ in range(16):
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            if s.recv(12) != b"RFB 003.008\n":
+                fail("no greeting")
+            conns.append(s)
+        extra = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        if extra.recv(12) != b"":
+            fail("17th client was served")
+        conns.pop().close()
+        deadline = time.monotonic() + 10
+        while True:
+            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+            if s.recv(12) == b"RFB 003.008\n":
+                break
+            if time.monotonic() > deadline:
+                fail("slot not freed after a client left")
+            time.sleep(0.1)
+        print("16 clients served, the 17th refused, a freed slot reused")
 
 
 def t_timeouts():

@@ -1,4 +1,6 @@
-/* Test-only ECDSA key and certificate (certtool, CN 127.0.0.1) for the vencrypt-handshake fuzzer. */
+/* SPDX-License-Identifier: MIT */
+/* Test-only ECDSA key and certificate (certtool, CN 127.0.0.1) for vencrypt-handshake. */
+/* clang-format off */
 static const char fuzz_cert_pem[] =
 	"-----BEGIN CERTIFICATE-----\n"
 	"MIIBtjCCAV2gAwIBAgIUUSvKXz9Yjtf5SoxHtME9Ypxe0rIwCgYIKoZIzj0EAwIw\n"
@@ -18,3 +20,4 @@ static const char fuzz_key_pem[] =
 	"AwEHoUQDQgAE5gOwxYFk7v5DcWwNGid0o95yCVYYFrBp//YYJ6nOJ1qlMy4pRcvD\n"
 	"fm+GsxBBg89QzS1K0BcW2tjSuCPcOcryVA==\n"
 	"-----END EC PRIVATE KEY-----\n";
+/* clang-format on */
