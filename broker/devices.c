@@ -167,6 +167,11 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	}
 	vd->pci = d->pci;
 	vd->pci.nkicks = d->nkick;
+	vd->pci.fd_mem = -1;
+	if (d->pci.kind == VM_PCI_BOCHS_DISPLAY) {
+		GIVE(d->pci_mem_fd, vd->pci.fd_mem, "the display memfd: video memory for BAR0");
+		d->pci_mem_fd = -1; /* closed with the other vcpu fds */
+	}
 	for (unsigned i = 0; i < d->nkick; i++) {
 		GIVE(kick[i], vd->pci.fd_kick[i], "ioeventfd to register on the queue's notify address");
 		kick[i] = -1;

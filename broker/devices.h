@@ -31,6 +31,7 @@ struct devproc {
 	unsigned nkick;		   /* ioeventfds (PCI queue notifications) */
 	struct vm_pci pci;	   /* PCI function the vcpu-worker presents (if present) */
 	uint8_t cfg[256];	   /* dev_plan.cfg */
+	int pci_mem_fd;		   /* bochs-display: the display memfd for the vcpu-worker, or -1 */
 	/* filled in by devices__spawn */
 	pid_t pid;
 	int pidfd;

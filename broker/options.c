@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "display.h"
 #include "log.h"
 #include "selinux/label.h"
 #include "vmplan.h"
@@ -26,6 +27,11 @@ void options__usage(FILE *f)
 		"  --disk PATH[,format=raw|qcow2][,readonly=on][,serial=ID]\n"
 		"                    a virtio-blk disk (repeatable; the format is never\n"
 		"                    guessed from the content: raw unless told)\n"
+		"  --vga             a Bochs VBE / bochs-display adapter (16 MiB video memory)\n"
+		"  --vnc HOST:PORT[,password-file=F][,tls-cert=F,tls-key=F][,tls-only]\n"
+		"        [,websocket=PORT][,auth=none]\n"
+		"                    serve the display over VNC (implies --vga); auth=none\n"
+		"                    only on a loopback address\n"
 		"  --selinux MODE    auto (label when SELinux is enabled; default), require, off\n"
 		"  --seccomp-log     name a blocked syscall before the process dies of SIGSYS\n"
 		"  --testdev MODE    add the test device: inproc, ring or socket (benchmarks)\n"
@@ -133,6 +139,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 		{"seccomp-log", no_argument, NULL, 'L'},  {"testdev", required_argument, NULL, 'T'},
 		{"serial-inproc", no_argument, NULL, 'I'}, {"disk", required_argument, NULL, 'D'},
 		{"selinux", required_argument, NULL, 'S'},
+		{"vga", no_argument, NULL, 'G'},	  {"vnc", required_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -175,6 +182,12 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'v': o->verbose++; break;
 		case 'L': o->seccomp_log = true; break;
+		case 'G': o->vga = true; break;
+		case 'V':
+			if (display__parse_vnc(optarg, &o->vnc) < 0)
+				return -1;
+			o->vga = true;
+			break;
 		case 'S': {
 			enum label_mode m;
 			if (label__parse_mode(optarg, &m) < 0) {

@@ -20,6 +20,17 @@ struct disk_opt {
 	char serial[21];
 };
 
+struct vnc_opt {
+	bool enabled;
+	char host[256];
+	char port[16];
+	char password_file[4096];
+	char tls_cert[4096], tls_key[4096];
+	bool tls_only;
+	bool auth_none; /* explicitly unauthenticated: loopback only */
+	char ws_port[16];
+};
+
 struct run_opts {
 	const char *kernel; /* NULL: the built-in demo guest */
 	const char *initrd;
@@ -35,6 +46,8 @@ struct run_opts {
 	struct disk_opt disks[MAX_DISKS];
 	unsigned ndisks;
 	int selinux; /* enum label_mode: auto (default), require, off */
+	bool vga;	    /* a Bochs VBE display adapter */
+	struct vnc_opt vnc; /* serve the display over VNC (implies vga) */
 };
 
 /* "PATH[,format=raw|qcow2][,readonly=on|off][,serial=ID]"; 0 or -1 (printed). */

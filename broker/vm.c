@@ -28,6 +28,7 @@
 #include "console.h"
 #include "devices.h"
 #include "disk.h"
+#include "display.h"
 #include "guest_blob.h"
 #include "log.h"
 #include "sel.h"
@@ -148,6 +149,9 @@ struct vm_run {
 	unsigned ndev;
 	struct console con;
 	bool have_con;
+	struct vncproc vnc;
+	bool have_vnc;
+	struct vm_ids *ids;
 	int ctl;
 	pid_t pid;
 	int pidfd;
@@ -253,7 +257,32 @@ static void on_device_death(struct vm_run *r, unsigned i)
 	r->stopping = true;
 }
 
-enum { P_CTL, P_WORKER, P_CON, P_STDIN, P_SIG, P_DEV0 };
+/* The VNC server is restartable: it holds no guest state. */
+static void on_vnc_death(struct vm_run *r)
+{
+	siginfo_t si = {0};
+	if (waitid(P_PIDFD, (id_t)r->vnc.pidfd, &si, WEXITED | WNOHANG) < 0 || si.si_pid == 0)
+		return;
+	close(r->vnc.pidfd);
+	r->vnc.pidfd = -1;
+	if (r->vnc.ctl >= 0)
+		close(r->vnc.ctl), r->vnc.ctl = -1;
+	if (r->stopping)
+		return;
+	if (si.si_code == CLD_EXITED)
+		log__err("vnc server exited with status %d", si.si_status);
+	else
+		log__err("vnc server killed by signal %d (%s)", si.si_status, strsignal(si.si_status));
+	if (++r->vnc.restarts > 5) {
+		log__err("vnc server failed %u times: the VM runs on without a console",
+			 r->vnc.restarts);
+		return;
+	}
+	log__info("restarting the vnc server");
+	display__spawn_vnc(&r->vnc, r->ids, (unsigned)r->ndev + 1);
+}
+
+enum { P_CTL, P_WORKER, P_CON, P_STDIN, P_SIG, P_VNC, P_DEV0 };
 
 static int supervise(struct vm_run *r)
 {
@@ -268,6 +297,7 @@ static int supervise(struct vm_run *r)
 			.fd = r->have_con && r->con.stdin_open && !r->stopping ? 0 : -1,
 			.events = POLLIN};
 		p[P_SIG] = (struct pollfd){.fd = r->sfd, .events = POLLIN};
+		p[P_VNC] = (struct pollfd){.fd = r->have_vnc ? r->vnc.pidfd : -1, .events = POLLIN};
 		for (unsigned i = 0; i < r->ndev; i++)
 			p[P_DEV0 + i] = (struct pollfd){
 				.fd = r->dev[i].dead ? -1 : r->dev[i].pidfd, .events = POLLIN};
@@ -304,6 +334,8 @@ static int supervise(struct vm_run *r)
 		for (unsigned i = 0; i < r->ndev; i++)
 			if (p[P_DEV0 + i].revents)
 				on_device_death(r, i);
+		if (p[P_VNC].revents)
+			on_vnc_death(r);
 		if (p[P_WORKER].revents)
 			reap_worker(r);
 		if (r->stopping && !r->worker_gone && r->stop_deadline_ns &&
@@ -373,7 +405,7 @@ int vm__run(const struct run_opts *o)
 {
 	char err[256], path[4096];
 	int kvm = -1, kernel = -1, initrd = -1, ram = -1, ctl[2] = {-1, -1};
-	int ser_out = -1, ser_in = -1, exe = -1, sink = -1;
+	int ser_out = -1, ser_in = -1, exe = -1, sink = -1, display_fd = -1;
 	struct vm_run *r = calloc(1, sizeof(*r));
 	struct vm_plan *plan = calloc(1, sizeof(*plan));
 	struct spawn_fd fds[16 + VM_MAX_DEVS * (4 + VM_DEV_MAX_EVENTFDS)];
@@ -489,6 +521,16 @@ int vm__run(const struct run_opts *o)
 			goto out;
 		r->ndev++;
 	}
+	if (o->vga) {
+		if (display__prepare_vga(&r->dev[r->ndev], 1 + MAX_DISKS, &display_fd, &vl) < 0)
+			goto out;
+		r->ndev++;
+	}
+	if (o->vnc.enabled) {
+		if (display__prepare_vnc(&o->vnc, display_fd, &r->vnc, &vl) < 0)
+			goto out;
+		r->have_vnc = true;
+	}
 	for (unsigned i = 0; i < r->ndev; i++) {
 		unsigned index = plan->ndevs;
 		if (devices__spawn(&r->dev[i], index, ram, o->mem_size, &ids, plan, fds, &nfds,
@@ -525,6 +567,9 @@ int vm__run(const struct run_opts *o)
 		log__err("control: cannot send the plan: %s", strerror(errno));
 	r->ctl = ctl[0];
 	ctl[0] = -1;
+	r->ids = &ids;
+	if (r->have_vnc && display__spawn_vnc(&r->vnc, &ids, r->ndev + 1) < 0)
+		set_status(r, CV_EXIT_ERROR);
 	if (ser_out >= 0)
 		close(ser_out), ser_out = -1;
 	if (ser_in >= 0)
@@ -539,12 +584,21 @@ out:
 		}
 		if (r->have_con)
 			console__close(&r->con);
+		if (r->have_vnc) {
+			display__stop_vnc(&r->vnc);
+			int vfds[] = {r->vnc.listen_fd, r->vnc.ws_fd, r->vnc.display_ro, r->vnc.cert_fd,
+				      r->vnc.key_fd, r->vnc.input_fd};
+			for (unsigned i = 0; i < sizeof(vfds) / sizeof(vfds[0]); i++)
+				if (vfds[i] >= 0)
+					close(vfds[i]);
+		}
 		int more[] = {r->ctl, r->pidfd, r->sfd};
 		for (unsigned i = 0; i < 3; i++)
 			if (more[i] >= 0)
 				close(more[i]);
 	}
-	int fds_to_close[] = {kvm, kernel, initrd, ram, ctl[0], ctl[1], ser_out, ser_in, exe, sink};
+	int fds_to_close[] = {kvm,   kernel, initrd, ram,  ctl[0],	    ctl[1],
+			      ser_out, ser_in, exe,    sink, display_fd};
 	for (unsigned i = 0; i < sizeof(fds_to_close) / sizeof(int); i++)
 		if (fds_to_close[i] >= 0)
 			close(fds_to_close[i]);

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: MIT */
+/* dev_plan.cfg of the display adapter. */
+#ifndef CELLVM_VGA_CFG_H
+#define CELLVM_VGA_CFG_H
+
+#include <stdint.h>
+
+struct vga_cfg {
+	uint32_t vram_size; /* bytes of video memory after the state page */
+};
+
+#endif
