@@ -176,8 +176,12 @@ int ipc_chan__serve_spin(struct ipc_chan *c, ipc_handler_fn fn, void *opaque)
 			r = ipc_chan__reply(c, &req, data, st);
 			if (r)
 				return r;
-			handled++;
 			last = ipc__now_ns();
+			/* leave room for the device's other fds (kicks, backends) */
+			if (++handled >= IPC_SERVE_BUDGET) {
+				c->idle_since_ns = last;
+				return handled;
+			}
 			continue;
 		}
 		if (r != -EAGAIN)
