@@ -340,14 +340,14 @@ int main(int argc, char **argv)
 		fclose(la);
 	}
 	fprintf(stderr, "ipc-host: loadavg %s", load);
-	double spin = bench_ring(IPC_SPIN_MAX_US, (unsigned)(100000 * scale));
-	double sleep = bench_ring(0, (unsigned)(4000 * scale));
+	double spin = bench_ring(IPC_SPIN_MAX_US, (unsigned)(50000 * scale));
+	double sleep = bench_ring(0, (unsigned)(2000 * scale));
 	/* exits 20 us apart: the device's adaptive window must stretch to catch them */
 	gap_us = 20;
 	double gap = bench_ring(IPC_SPIN_MAX_US, (unsigned)(3000 * scale));
 	gap_us = 0;
-	double efd = bench_eventfd((unsigned)(4000 * scale));
-	double sock = bench_socket((unsigned)(4000 * scale));
+	double efd = bench_eventfd((unsigned)(2000 * scale));
+	double sock = bench_socket((unsigned)(2000 * scale));
 	emit("ipc.host_ring_spin_rtt_us", spin, NULL, 0);
 	emit("ipc.host_ring_sleep_rtt_us", sleep, "ring_spin", spin);
 	emit("ipc.host_ring_gap20_rtt_us", gap, "eventfd", efd);
