@@ -22,8 +22,13 @@ static uint64_t spin_window(const struct ipc_chan *c)
 {
 	if (c->spin_max_ns == 0)
 		return 0;
-	/* Gaps longer than the bound: spinning would not catch them. */
-	if (c->gap_ewma_ns > c->spin_max_ns)
+	/*
+	 * Gaps well beyond the bound: spinning would not catch them. (A gap
+	 * that ended in a sleep is measured with the wake-up latency in it,
+	 * ~17 us or more here, hence the factor 2: gaps just under the bound
+	 * must not look like gaps just over it, or the window never opens.)
+	 */
+	if (c->gap_ewma_ns > 2 * c->spin_max_ns)
 		return c->spin_min_ns;
 	uint64_t w = 2 * c->gap_ewma_ns;
 	if (w < c->spin_min_ns)
@@ -176,8 +181,12 @@ int ipc_chan__serve_spin(struct ipc_chan *c, ipc_handler_fn fn, void *opaque)
 			r = ipc_chan__reply(c, &req, data, st);
 			if (r)
 				return r;
-			handled++;
 			last = ipc__now_ns();
+			/* leave room for the device's other fds (kicks, backends) */
+			if (++handled >= IPC_SERVE_BUDGET) {
+				c->idle_since_ns = last;
+				return handled;
+			}
 			continue;
 		}
 		if (r != -EAGAIN)

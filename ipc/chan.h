@@ -153,9 +153,12 @@ typedef int32_t (*ipc_handler_fn)(void *opaque, const struct ipc_msg *req, uint6
 
 /*
  * Handle every pending request, then keep spinning for the adaptive window
- * and handle what arrives in it. Returns the number handled or -errno
- * (-EPROTO on a bad request: the channel is then broken).
+ * and handle what arrives in it; return after IPC_SERVE_BUDGET requests at
+ * most, so that a guest hammering a register cannot starve the device's
+ * other fds. Returns the number handled or -errno (-EPROTO on a bad request:
+ * the channel is then broken).
  */
+#define IPC_SERVE_BUDGET 256
 int ipc_chan__serve_spin(struct ipc_chan *c, ipc_handler_fn fn, void *opaque);
 
 #endif

@@ -4,6 +4,8 @@
  * process (CPU 1), no VM involved:
  *   ring spin   the ipc channel with its default adaptive spin
  *   ring sleep  the ipc channel with spin window 0 (eventfd doorbell every time)
+ *   ring gap20  adaptive spin with 20 us of simulated guest time between calls
+ *               (time per call excludes the gap; median call of each round)
  *   eventfd     a bare eventfd ping-pong (the floor of any sleeping path)
  *   socket      the SEQPACKET transport (ipc/sock.h), the crosvm/vmd model
  * Each: ROUNDS rounds after a warm-up, the median of the per-round mean round
@@ -123,16 +125,39 @@ static void ring_device(void *arg)
 			struct pollfd p = {.fd = ipc_chan__fd(&d), .events = POLLIN};
 			poll(&p, 1, 10000);
 			ipc_chan__disarm(&d);
+			d.n_sleeps++;
 		}
 	}
+	if (getenv("IPC_BENCH_DEBUG"))
+		fprintf(stderr, "device: %llu sleeps, gap ewma %llu ns\n",
+			(unsigned long long)d.n_sleeps, (unsigned long long)d.gap_ewma_ns);
 	_exit(0);
 }
 
+/* Busy-wait `us` microseconds: the guest running between two exits. */
+static void guest_runs(double us)
+{
+	double end = now_us() + us;
+	while (now_us() < end)
+		;
+}
+
+static double gap_us; /* simulated guest time between two calls (0: back to back) */
+
+/*
+ * Mean round trip over n calls; with a gap, the median call instead (the
+ * mean of a few hundred spaced-out calls is dominated by the rare wake-up
+ * that the host's other load delays by milliseconds).
+ */
 static double ring_round(struct ipc_chan *v, unsigned n)
 {
 	struct ipc_msg q, rep;
-	double t0 = now_us();
+	double total = 0;
+	double *lat = gap_us > 0 ? calloc(n, sizeof(double)) : NULL;
 	for (unsigned i = 0; i < n; i++) {
+		if (gap_us > 0)
+			guest_runs(gap_us);
+		double t0 = now_us();
 		memset(&q, 0, sizeof(q));
 		q.op = IPC_OP_MMIO_READ;
 		q.size = 4;
@@ -141,8 +166,17 @@ static double ring_round(struct ipc_chan *v, unsigned n)
 			fprintf(stderr, "ipc-host: ring call failed: %s\n", ipc_chan__why(v));
 			exit(1);
 		}
+		double dt = now_us() - t0;
+		total += dt;
+		if (lat)
+			lat[i] = dt;
 	}
-	return (now_us() - t0) / n;
+	if (lat) {
+		double m = median(lat, (int)n);
+		free(lat);
+		return m;
+	}
+	return total / n;
 }
 
 static double bench_ring(unsigned spin_max_us, unsigned n)
@@ -169,6 +203,9 @@ static double bench_ring(unsigned spin_max_us, unsigned n)
 	struct ipc_msg q = {.op = IPC_OP_CTRL_SHUTDOWN}, rep;
 	ipc_chan__call(&v, &q, &rep);
 	reap(pid);
+	if (getenv("IPC_BENCH_DEBUG"))
+		fprintf(stderr, "vcpu: %llu sleeps, gap ewma %llu ns\n",
+			(unsigned long long)v.n_sleeps, (unsigned long long)v.gap_ewma_ns);
 	ipc_chan__detach(&v);
 	close(rb.memfd);
 	close(rb.bell_dev);
@@ -303,12 +340,17 @@ int main(int argc, char **argv)
 		fclose(la);
 	}
 	fprintf(stderr, "ipc-host: loadavg %s", load);
-	double spin = bench_ring(IPC_SPIN_MAX_US, (unsigned)(100000 * scale));
-	double sleep = bench_ring(0, (unsigned)(4000 * scale));
-	double efd = bench_eventfd((unsigned)(4000 * scale));
-	double sock = bench_socket((unsigned)(4000 * scale));
+	double spin = bench_ring(IPC_SPIN_MAX_US, (unsigned)(50000 * scale));
+	double sleep = bench_ring(0, (unsigned)(2000 * scale));
+	/* exits 20 us apart: the device's adaptive window must stretch to catch them */
+	gap_us = 20;
+	double gap = bench_ring(IPC_SPIN_MAX_US, (unsigned)(3000 * scale));
+	gap_us = 0;
+	double efd = bench_eventfd((unsigned)(2000 * scale));
+	double sock = bench_socket((unsigned)(2000 * scale));
 	emit("ipc.host_ring_spin_rtt_us", spin, NULL, 0);
 	emit("ipc.host_ring_sleep_rtt_us", sleep, "ring_spin", spin);
+	emit("ipc.host_ring_gap20_rtt_us", gap, "eventfd", efd);
 	emit("ipc.host_eventfd_rtt_us", efd, NULL, 0);
 	emit("ipc.host_socket_rtt_us", sock, "ring_spin", spin);
 	return 0;

@@ -364,6 +364,28 @@ static void test_serve_spin(void **state)
 	pair_close(&p);
 }
 
+/* A flood is served in budgets, so the device's other fds get their turn. */
+static void test_serve_budget(void **state)
+{
+	(void)state;
+	struct pair p;
+	struct ipc_msg q, rep;
+	int calls = 0;
+	assert_int_equal(pair_open(&p, 1024), 0);
+	for (int i = 0; i < 300; i++) {
+		q = mk_req(IPC_OP_MMIO_WRITE, 0, 0, 4, 1);
+		assert_int_equal(ipc_chan__send(&p.v, &q), 0);
+	}
+	ipc_chan__set_spin(&p.d, 0, 0);
+	assert_int_equal(ipc_chan__serve_spin(&p.d, echo_handler, &calls), IPC_SERVE_BUDGET);
+	assert_int_equal(ipc_chan__serve_spin(&p.d, echo_handler, &calls), 300 - IPC_SERVE_BUDGET);
+	assert_int_equal(calls, 300);
+	for (int i = 0; i < 300; i++)
+		assert_int_equal(ipc_chan__poll_reply(&p.v, &rep), 0);
+	assert_int_equal(ipc_chan__poll_reply(&p.v, &rep), -EAGAIN);
+	pair_close(&p);
+}
+
 static void test_call_timeout(void **state)
 {
 	(void)state;
@@ -561,6 +583,7 @@ int main(void)
 	    cmocka_unit_test(test_doorbell),
 	    cmocka_unit_test(test_doorbell_pipes),
 	    cmocka_unit_test(test_serve_spin),
+	    cmocka_unit_test(test_serve_budget),
 	    cmocka_unit_test(test_call_timeout),
 	    cmocka_unit_test(test_malformed_requests),
 	    cmocka_unit_test(test_corrupt_indices_device),

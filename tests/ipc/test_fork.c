@@ -113,7 +113,7 @@ static void test_stream_pipes(void **state)
 	struct pair p;
 	assert_int_equal(pair_open_pipes(&p, 8), 0);
 	ipc_chan__set_spin(&p.d, 0, 0); /* the device sleeps whenever the ring is empty */
-	n_stream = N_STREAM / 4;
+	n_stream = N_STREAM / 40;	/* wake-up bound: ~N/8 sleeps */
 	run_stream(&p);
 }
 
