@@ -2,6 +2,8 @@
 #include "devices.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,26 @@ static int efd(void)
 	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
+void devices__pin(pid_t pid, unsigned ncpus)
+{
+	/* vCPU i is pinned to host CPU i (vcpu.c). A device that spins on its
+	 * ring must not compete with them: give it the CPUs they leave. */
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;
+	unsigned left = 0;
+	for (unsigned c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		if (c < ncpus)
+			CPU_CLR(c, &set);
+		else
+			left++;
+	}
+	if (left)
+		sched_setaffinity(pid, sizeof(set), &set);
+}
+
 static void close_all(int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -35,7 +57,13 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 		   const struct vm_ids *ids, struct vm_plan *plan, struct spawn_fd *fds,
 		   unsigned *nfds, int *next_target, char *err, size_t n)
 {
-	int chan[2] = {-1, -1}, bell_dev = efd(), bell_vcpu = efd(), ctl[2] = {-1, -1};
+	/*
+	 * Doorbells are pipes, not eventfds: each side gets its own end, so a
+	 * hostile device cannot flip O_NONBLOCK on a file description the
+	 * vcpu-worker also uses, and a dead peer shows up as a hang-up.
+	 * to_dev: [0] device reads, [1] vcpu-worker writes; to_vcpu: the reverse.
+	 */
+	int chan[2] = {-1, -1}, to_dev[2] = {-1, -1}, to_vcpu[2] = {-1, -1}, ctl[2] = {-1, -1};
 	int irq[VM_DEV_MAX_EVENTFDS], kick[VM_DEV_MAX_EVENTFDS];
 	int exe = -1, rc = -1;
 	char path[4096], bin[64];
@@ -65,8 +93,9 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 		snprintf(err, n, "%s: channel socket: %s", d->type, strerror(errno));
 		goto out;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 || bell_dev < 0 ||
-	    bell_vcpu < 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
+	    (d->transport == VM_DEV_RING && (pipe2(to_dev, O_CLOEXEC | O_NONBLOCK) < 0 ||
+					      pipe2(to_vcpu, O_CLOEXEC | O_NONBLOCK) < 0))) {
 		snprintf(err, n, "%s: control socket/eventfds: %s", d->type, strerror(errno));
 		goto out;
 	}
@@ -83,8 +112,8 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	jf[nj++] = (struct jail_fd){ctl[1], DEV_FD_CONTROL, "its dev_plan; hang-up = VM ending"};
 	jf[nj++] = (struct jail_fd){chan[1], DEV_FD_CHAN, "register accesses from the vcpu-worker"};
 	if (d->transport == VM_DEV_RING) {
-		jf[nj++] = (struct jail_fd){bell_dev, DEV_FD_BELL_DEV, "doorbell: requests waiting"};
-		jf[nj++] = (struct jail_fd){bell_vcpu, DEV_FD_BELL_VCPU, "doorbell: replies waiting"};
+		jf[nj++] = (struct jail_fd){to_dev[0], DEV_FD_BELL_DEV, "doorbell: requests waiting"};
+		jf[nj++] = (struct jail_fd){to_vcpu[1], DEV_FD_BELL_VCPU, "doorbell: replies waiting"};
 	}
 	if (d->needs_ram)
 		jf[nj++] = (struct jail_fd){ram_fd, DEV_FD_RAM, "guest RAM for DMA"};
@@ -114,6 +143,7 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	d->pid = jail__spawn(&spec, &d->pidfd, err, n);
 	if (d->pid < 0)
 		goto out;
+	devices__pin(d->pid, ids->ncpus);
 
 	struct dev_plan dp = {
 		.magic = DEV_PLAN_MAGIC,
@@ -155,9 +185,9 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	GIVE(chan[0], vd->fd_chan, "device channel: forward register accesses");
 	chan[0] = -1;
 	if (d->transport == VM_DEV_RING) {
-		GIVE(bell_dev, vd->fd_bell_dev, "doorbell: ring the device");
-		GIVE(bell_vcpu, vd->fd_bell_vcpu, "doorbell: the device rings us");
-		bell_dev = bell_vcpu = -1;
+		GIVE(to_dev[1], vd->fd_bell_dev, "doorbell: ring the device");
+		GIVE(to_vcpu[0], vd->fd_bell_vcpu, "doorbell: the device rings us");
+		to_dev[1] = to_vcpu[0] = -1;
 	}
 	GIVE(dup(d->pidfd), vd->fd_peer, "device pidfd: notice its death at once");
 	vd->nirqfd = d->nirq;
@@ -181,8 +211,8 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 out:
 	close_all(chan, 2);
 	close_all(ctl, 2);
-	close_all(&bell_dev, 1);
-	close_all(&bell_vcpu, 1);
+	close_all(to_dev, 2);
+	close_all(to_vcpu, 2);
 	close_all(irq, d->nirq);
 	close_all(kick, d->nkick);
 	if (exe >= 0)

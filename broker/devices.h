@@ -47,7 +47,11 @@ struct vm_ids {
 	bool seccomp_log;
 	const char *cgroup; /* every child joins it */
 	const struct vm_label *label; /* SELinux: the VM's category pair (inactive: none) */
+	unsigned ncpus;		      /* vCPUs: host CPUs 0..ncpus-1 are theirs */
 };
+
+/* Keep a device process off the vCPUs' host CPUs, if any are left. */
+void devices__pin(pid_t pid, unsigned ncpus);
 
 /*
  * Spawn device `d` (the VM's device number `index`). On success, plan->devs[index]

@@ -423,6 +423,7 @@ int vm__run(const struct run_opts *o)
 	r->status = -1;
 	r->ctl = r->pidfd = r->sfd = -1;
 	vm_ids(&ids, o->seccomp_log);
+	ids.ncpus = o->ncpus;
 	if (label__init((enum label_mode)o->selinux, err, sizeof(err)) < 0 ||
 	    label__vm_reserve(&vl, err, sizeof(err)) < 0) {
 		log__err("selinux: %s", err);
