@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "ctl.h"
 #include "options.h"
 #include "policy/profile.h"
 #include "vm.h"
@@ -17,6 +18,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: cellvm run [options]                 boot a VM (cellvm run --help)\n"
 		   "       cellvm policy show [TYPE] [--json]  each process type's confinement\n"
+		   "       cellvm status|stop --control PATH        ask a running VM\n"
+		   "       cellvm screendump --control PATH OUT.png  its display as a PNG\n"
 		   "       cellvm version\n");
 }
 
@@ -61,6 +64,9 @@ int main(int argc, char **argv)
 		log__set_level(o.verbose);
 		return vm__run(&o);
 	}
+	if (!strcmp(argv[1], "status") || !strcmp(argv[1], "stop") ||
+	    !strcmp(argv[1], "screendump"))
+		return ctl__client(argc, argv);
 	if (!strcmp(argv[1], "policy"))
 		return policy_cmd(argc, argv);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

@@ -32,6 +32,7 @@ void options__usage(FILE *f)
 		"        [,websocket=PORT][,auth=none]\n"
 		"                    serve the display over VNC (implies --vga); auth=none\n"
 		"                    only on a loopback address\n"
+		"  --control PATH    control socket for cellvm status|stop|screendump\n"
 		"  --selinux MODE    auto (label when SELinux is enabled; default), require, off\n"
 		"  --seccomp-log     name a blocked syscall before the process dies of SIGSYS\n"
 		"  --testdev MODE    add the test device: inproc, ring or socket (benchmarks)\n"
@@ -140,6 +141,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 		{"serial-inproc", no_argument, NULL, 'I'}, {"disk", required_argument, NULL, 'D'},
 		{"selinux", required_argument, NULL, 'S'},
 		{"vga", no_argument, NULL, 'G'},	  {"vnc", required_argument, NULL, 'V'},
+		{"control", required_argument, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
@@ -183,6 +185,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 		case 'v': o->verbose++; break;
 		case 'L': o->seccomp_log = true; break;
 		case 'G': o->vga = true; break;
+		case 'C': o->control = optarg; break;
 		case 'V':
 			if (display__parse_vnc(optarg, &o->vnc) < 0)
 				return -1;

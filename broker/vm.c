@@ -26,7 +26,9 @@
 #include "abi.h"
 #include "cgroup.h"
 #include "console.h"
+#include "ctl.h"
 #include "devices.h"
+#include "seccomp/jail.h"
 #include "disk.h"
 #include "display.h"
 #include "guest_blob.h"
@@ -151,6 +153,8 @@ struct vm_run {
 	bool have_con;
 	struct vncproc vnc;
 	bool have_vnc;
+	int ctl_listen;	 /* --control socket, or -1 */
+	int display_ro;	 /* the display memfd, read-only (screendumps), or -1 */
 	struct vm_ids *ids;
 	int ctl;
 	pid_t pid;
@@ -282,7 +286,107 @@ static void on_vnc_death(struct vm_run *r)
 	display__spawn_vnc(&r->vnc, r->ids, (unsigned)r->ndev + 1);
 }
 
-enum { P_CTL, P_WORKER, P_CON, P_STDIN, P_SIG, P_VNC, P_DEV0 };
+/* One confined process writes one PNG of the display to out_fd. */
+static int screendump(struct vm_run *r, int out_fd, char *text, size_t n)
+{
+	char path[4096], err[256];
+	int pidfd = -1;
+	if (r->display_ro < 0) {
+		snprintf(text, n, "this VM has no display (--vga)");
+		return -ENODEV;
+	}
+	int exe = spawn__find_helper("cellvm-screendump", path, sizeof(path));
+	if (exe < 0) {
+		snprintf(text, n, "cannot find cellvm-screendump");
+		return -ENOENT;
+	}
+	struct jail_fd jf[] = {
+		{STDERR_FILENO, STDERR_FILENO, "diagnostics"},
+		{r->display_ro, 3, "the display, read-only"},
+		{out_fd, 4, "the PNG file the requesting user opened"},
+	};
+	char *const argv[] = {"cellvm-screendump", NULL};
+	struct jail_spec spec = {.type = "screendump", .exe_fd = exe, .argv = argv, .fds = jf,
+				 .nfds = 3, .uid = r->ids->uid_base + 31, .gid = r->ids->gid,
+				 .cgroup = r->ids->cgroup, .seccomp_log = r->ids->seccomp_log};
+	pid_t pid = jail__spawn(&spec, &pidfd, err, sizeof(err));
+	close(exe);
+	if (pid < 0) {
+		snprintf(text, n, "%.190s", err);
+		return -EPERM;
+	}
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+	if (poll(&p, 1, 5000) <= 0)
+		syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+	siginfo_t si = {0};
+	waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED);
+	close(pidfd);
+	if (si.si_code != CLD_EXITED || si.si_status != 0) {
+		snprintf(text, n, "screendump failed (status %d)", si.si_status);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* One control connection: one fixed-size request, one reply. */
+static void on_control(struct vm_run *r)
+{
+	int c = accept4(r->ctl_listen, NULL, NULL, SOCK_CLOEXEC);
+	if (c < 0)
+		return;
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	struct timeval tv = {.tv_sec = 1};
+	setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct ctl_req req;
+	struct ctl_rep rep = {.magic = CTL_MAGIC};
+	union {
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = {.iov_base = &req, .iov_len = sizeof(req)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			   .msg_controllen = sizeof(u.buf)};
+	ssize_t len = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
+	int fd = -1;
+	for (struct cmsghdr *h = CMSG_FIRSTHDR(&m); len > 0 && h; h = CMSG_NXTHDR(&m, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < nfd; i++) {
+			int x;
+			memcpy(&x, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+			if (fd < 0)
+				fd = x;
+			else
+				close(x); /* one fd at most */
+		}
+	}
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 ||
+	    (cred.uid != getuid() && cred.uid != 0)) {
+		rep.status = -EPERM;
+		snprintf(rep.text, sizeof(rep.text), "not the VM's owner");
+	} else if (len != (ssize_t)sizeof(req) || req.magic != CTL_MAGIC) {
+		rep.status = -EPROTO;
+		snprintf(rep.text, sizeof(rep.text), "malformed request");
+	} else if (req.cmd == CTL_STATUS) {
+		snprintf(rep.text, sizeof(rep.text), "running, pid %d", (int)getpid());
+	} else if (req.cmd == CTL_STOP) {
+		log__info("stopping the VM (control socket)");
+		set_status(r, 0);
+	} else if (req.cmd == CTL_SCREENDUMP && fd >= 0) {
+		rep.status = screendump(r, fd, rep.text, sizeof(rep.text));
+	} else {
+		rep.status = -EINVAL;
+		snprintf(rep.text, sizeof(rep.text), "unknown request");
+	}
+	if (fd >= 0)
+		close(fd);
+	send(c, &rep, sizeof(rep), MSG_NOSIGNAL);
+	close(c);
+}
+
+enum { P_CTL, P_WORKER, P_CON, P_STDIN, P_SIG, P_VNC, P_CTLSOCK, P_DEV0 };
 
 static int supervise(struct vm_run *r)
 {
@@ -298,6 +402,7 @@ static int supervise(struct vm_run *r)
 			.events = POLLIN};
 		p[P_SIG] = (struct pollfd){.fd = r->sfd, .events = POLLIN};
 		p[P_VNC] = (struct pollfd){.fd = r->have_vnc ? r->vnc.pidfd : -1, .events = POLLIN};
+		p[P_CTLSOCK] = (struct pollfd){.fd = r->stopping ? -1 : r->ctl_listen, .events = POLLIN};
 		for (unsigned i = 0; i < r->ndev; i++)
 			p[P_DEV0 + i] = (struct pollfd){
 				.fd = r->dev[i].dead ? -1 : r->dev[i].pidfd, .events = POLLIN};
@@ -336,6 +441,8 @@ static int supervise(struct vm_run *r)
 				on_device_death(r, i);
 		if (p[P_VNC].revents)
 			on_vnc_death(r);
+		if (p[P_CTLSOCK].revents)
+			on_control(r);
 		if (p[P_WORKER].revents)
 			reap_worker(r);
 		if (r->stopping && !r->worker_gone && r->stop_deadline_ns &&
@@ -421,7 +528,7 @@ int vm__run(const struct run_opts *o)
 	}
 	r->o = o;
 	r->status = -1;
-	r->ctl = r->pidfd = r->sfd = -1;
+	r->ctl = r->pidfd = r->sfd = r->ctl_listen = r->display_ro = -1;
 	vm_ids(&ids, o->seccomp_log);
 	ids.ncpus = o->ncpus;
 	if (label__init((enum label_mode)o->selinux, err, sizeof(err)) < 0 ||
@@ -527,6 +634,13 @@ int vm__run(const struct run_opts *o)
 			goto out;
 		r->ndev++;
 	}
+	if (display_fd >= 0) {
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", display_fd);
+		r->display_ro = open(p, O_RDONLY | O_CLOEXEC);
+	}
+	if (o->control && (r->ctl_listen = ctl__listen(o->control)) < 0)
+		goto out;
 	if (o->vnc.enabled) {
 		if (display__prepare_vnc(&o->vnc, display_fd, &r->vnc, &vl) < 0)
 			goto out;
@@ -593,8 +707,10 @@ out:
 				if (vfds[i] >= 0)
 					close(vfds[i]);
 		}
-		int more[] = {r->ctl, r->pidfd, r->sfd};
-		for (unsigned i = 0; i < 3; i++)
+		if (r->ctl_listen >= 0)
+			unlink(o->control);
+		int more[] = {r->ctl, r->pidfd, r->sfd, r->ctl_listen, r->display_ro};
+		for (unsigned i = 0; i < 5; i++)
 			if (more[i] >= 0)
 				close(more[i]);
 	}

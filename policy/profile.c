@@ -5,11 +5,11 @@
 #include "profile.h"
 
 extern const struct profile profile_vcpu, profile_serial, profile_blk, profile_net, profile_vga,
-    profile_vnc, profile_input, profile_testdev;
+    profile_vnc, profile_input, profile_testdev, profile_screendump;
 
 static const struct profile *const profiles[] = {
     &profile_vcpu, &profile_serial, &profile_blk,     &profile_net, &profile_vga,
-    &profile_vnc,  &profile_input,  &profile_testdev, NULL,
+    &profile_vnc,  &profile_input,  &profile_testdev, &profile_screendump, NULL,
 };
 
 const struct profile *const *profile__all(void)
