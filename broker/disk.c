@@ -68,6 +68,18 @@ static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk
 				 o->path, name, fmt[0] ? "an unsupported" : "no recorded");
 			return -1;
 		}
+		/*
+		 * The header is writable by the disk process: a compromised one could
+		 * name any host file here for the (root) broker to open on the next
+		 * run. Only names below the image's own directory are accepted.
+		 */
+		if (name[0] == '/' || !strcmp(name, "..") || !strncmp(name, "../", 3) ||
+		    strstr(name, "/../") || (strlen(name) >= 3 && !strcmp(name + strlen(name) - 3, "/.."))) {
+			log__err("--disk %s: backing file name '%s' leaves the image's directory "
+				 "(only relative names below it are accepted)",
+				 o->path, name);
+			return -1;
+		}
 		/* Relative names are relative to the image that names them. */
 		char *slash = strrchr(dir, '/');
 		if (name[0] == '/' || !slash)

@@ -179,6 +179,8 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < plan.ncpus; i++)
 		if (vcpu__create(&vm, i, &vcpus[i], err, sizeof(err)) < 0)
 			fatal("%s", err);
+	/* The VM and vCPUs exist: a compromised worker must not make more. */
+	close(CV_FD_KVM);
 	vcpu__init_signals();
 	if (platform__init() < 0)
 		fatal("platform ports: cannot register");

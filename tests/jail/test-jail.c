@@ -188,8 +188,8 @@ static void wait_ready(struct run *r)
 static void test_profiles_table(void **state)
 {
 	(void)state;
-	static const char *const types[] = {"vcpu", "serial", "blk",   "net",
-					    "vga",  "vnc",    "input", "testdev"};
+	static const char *const types[] = {"vcpu", "serial", "blk",	 "net",	 "vga",
+					    "vnc",  "input",  "testdev", "screendump"};
 	static const char *const never[] = {"socket",
 					    "connect",
 					    "bind",
@@ -215,8 +215,8 @@ static void test_profiles_table(void **state)
 	unsigned n = 0;
 	for (const struct profile *const *pp = profile__all(); *pp; pp++)
 		n++;
-	assert_int_equal(n, 8);
-	for (unsigned i = 0; i < 8; i++) {
+	assert_int_equal(n, 9);
+	for (unsigned i = 0; i < 9; i++) {
 		const struct profile *p = profile__find(types[i]);
 		assert_non_null(p);
 		assert_string_equal(p->type, types[i]);
@@ -230,9 +230,9 @@ static void test_profiles_table(void **state)
 		for (unsigned k = 0; k < sizeof(never) / sizeof(never[0]); k++)
 			if (profile__allows(p, never[k]))
 				fail_msg("%s allows %s", p->type, never[k]);
-		/* threads <=> clone; io_uring only blk; accept4 only vnc; KVM ioctls only vcpu */
+		/* threads <=> clone; no io_uring at all; accept4 only vnc; KVM ioctls only vcpu */
 		assert_int_equal(profile__allows(p, "clone"), p->threads);
-		assert_int_equal(profile__allows(p, "io_uring_enter"), strcmp(p->type, "blk") == 0);
+		assert_false(profile__allows(p, "io_uring_enter"));
 		assert_int_equal(profile__allows(p, "accept4"), strcmp(p->type, "vnc") == 0);
 		assert_int_equal(profile__allows(p, "ioctl"), strcmp(p->type, "vcpu") == 0);
 		/* a process that maps guest RAM cannot have an address-space limit */
