@@ -32,7 +32,7 @@ def font():
     global _font
     if _font is None:
         with open(FONT_C) as f:
-            rows = re.findall(r"^\t\{((?:0x[0-9a-f]{2}, ){6}0x[0-9a-f]{2})\},", f.read(), re.M)
+            rows = re.findall(r"^\s*\{((?:0x[0-9a-f]{2}, ){6}0x[0-9a-f]{2})\},", f.read(), re.M)
         if len(rows) != 95:
             raise ValueError("%s: %d glyphs, want 95" % (FONT_C, len(rows)))
         _font = [[int(v, 16) for v in r.split(", ")] for r in rows]
