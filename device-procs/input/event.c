@@ -62,7 +62,7 @@ int input__event(struct i8042 *c, const void *buf, size_t len)
 		x = x > INPUT_MAX_COORD ? INPUT_MAX_COORD : x;
 		y = y > INPUT_MAX_COORD ? INPUT_MAX_COORD : y;
 		bool room = i8042__aux_room(c);
-		i8042__pointer(c, x, y, rd32(p + OFF_BUTTONS) & 7);
+		i8042__pointer(c, x, y, rd32(p + OFF_BUTTONS) & 0x1f);
 		return room ? 0 : -ENOSPC;
 	}
 	default:

@@ -211,5 +211,5 @@ bool i8042__kbd_room(const struct i8042 *c)
 
 bool i8042__aux_room(const struct i8042 *c)
 {
-	return ps2q__event_room(&c->aux.q, 3);
+	return ps2q__event_room(&c->aux.q, 4);
 }

@@ -14,7 +14,7 @@ static void defaults(struct ps2_mouse *m)
 	m->remote = false;
 	m->wrap = false;
 	m->pending = 0;
-	m->dx = m->dy = 0;
+	m->dx = m->dy = m->dz = 0;
 }
 
 void mouse__init(struct ps2_mouse *m)
@@ -51,16 +51,25 @@ void mouse__encode(int32_t dx, int32_t dy, uint8_t buttons, uint8_t pkt[3])
 	pkt[2] = (uint8_t)(dy & 0xff);
 }
 
-/* Queue one packet taking up to +-255 of the pending motion. */
+static unsigned packet_size(const struct ps2_mouse *m)
+{
+	return m->id == MOUSE_ID_IMPS ? 4 : 3;
+}
+
+/* Queue one packet taking up to +-255 of the pending motion (and -8..7 notches). */
 static void packet(struct ps2_mouse *m)
 {
-	uint8_t pkt[3];
+	uint8_t pkt[4];
 	mouse__encode(m->dx, m->dy, m->buttons, pkt);
 	int32_t sx = clamp(m->dx, MOUSE_MAX_DELTA), sy = clamp(m->dy, MOUSE_MAX_DELTA);
+	int32_t sz = m->dz > 7 ? 7 : m->dz < -8 ? -8 : m->dz;
 	m->dx -= sx;
 	m->dy -= sy;
 	m->sent = m->buttons;
-	for (unsigned i = 0; i < 3; i++)
+	pkt[3] = (uint8_t)(sz & 0xff);
+	if (m->id == MOUSE_ID_IMPS)
+		m->dz -= sz;
+	for (unsigned i = 0; i < packet_size(m); i++)
 		ps2q__push(&m->q, pkt[i]);
 }
 
@@ -69,7 +78,8 @@ bool mouse__flush(struct ps2_mouse *m)
 	bool any = false;
 	if (!m->reporting || m->remote || m->wrap)
 		return false;
-	while ((m->dx || m->dy || m->buttons != m->sent) && ps2q__event_room(&m->q, 3)) {
+	while ((m->dx || m->dy || m->dz || m->buttons != m->sent) &&
+	       ps2q__event_room(&m->q, packet_size(m))) {
 		packet(m);
 		any = true;
 	}
@@ -89,10 +99,19 @@ bool mouse__pointer(struct ps2_mouse *m, uint16_t x, uint16_t y, uint32_t vnc_bu
 	m->buttons = (uint8_t)((vnc_buttons & 1 ? MOUSE_BTN_LEFT : 0) |
 			       (vnc_buttons & 2 ? MOUSE_BTN_MIDDLE : 0) |
 			       (vnc_buttons & 4 ? MOUSE_BTN_RIGHT : 0));
+	uint32_t pressed = vnc_buttons & ~m->vnc_prev;
+	m->vnc_prev = vnc_buttons;
+	if (m->id == MOUSE_ID_IMPS) {
+		/* one notch per press; up is negative on the wire */
+		if (pressed & 8)
+			m->dz = clamp(m->dz - 1, MOUSE_MAX_WHEEL);
+		if (pressed & 16)
+			m->dz = clamp(m->dz + 1, MOUSE_MAX_WHEEL);
+	}
 	if (!m->reporting || m->remote) {
 		/* nobody listens: do not accumulate a jump for later */
 		if (!m->remote)
-			m->dx = m->dy = 0;
+			m->dx = m->dy = m->dz = 0;
 		return false;
 	}
 	return mouse__flush(m);
@@ -114,6 +133,11 @@ static void param(struct ps2_mouse *m, uint8_t cmd, uint8_t v)
 			return;
 		}
 		m->rate = v;
+		m->rates[0] = m->rates[1];
+		m->rates[1] = m->rates[2];
+		m->rates[2] = v;
+		if (m->rates[0] == 200 && m->rates[1] == 100 && m->rates[2] == 80)
+			m->id = MOUSE_ID_IMPS;
 		break;
 	}
 	reply(m, PS2_ACK);
@@ -156,7 +180,7 @@ void mouse__write(struct ps2_mouse *m, uint8_t v)
 		break;
 	case 0xea: /* stream mode */
 		m->remote = false;
-		m->dx = m->dy = 0;
+		m->dx = m->dy = m->dz = 0;
 		reply(m, PS2_ACK);
 		break;
 	case 0xeb: /* read data (one packet, any mode) */
@@ -173,16 +197,16 @@ void mouse__write(struct ps2_mouse *m, uint8_t v)
 		break;
 	case 0xf0: /* remote mode */
 		m->remote = true;
-		m->dx = m->dy = 0;
+		m->dx = m->dy = m->dz = 0;
 		reply(m, PS2_ACK);
 		break;
 	case 0xf2: /* get device ID */
 		reply(m, PS2_ACK);
-		reply(m, 0x00);
+		reply(m, m->id);
 		break;
 	case 0xf4: /* enable data reporting */
 		m->reporting = true;
-		m->dx = m->dy = 0;
+		m->dx = m->dy = m->dz = 0;
 		m->sent = m->buttons;
 		reply(m, PS2_ACK);
 		break;
@@ -197,12 +221,14 @@ void mouse__write(struct ps2_mouse *m, uint8_t v)
 	case 0xfe: /* resend */
 		reply(m, PS2_ACK);
 		break;
-	case 0xff: { /* reset: the position and buttons survive */
+	case 0xff: { /* reset (back to ID 0): the position and buttons survive */
 		uint8_t b = m->buttons;
+		uint32_t prev = m->vnc_prev;
 		uint16_t x = m->x, y = m->y;
 		bool have = m->have_pos;
 		mouse__init(m);
 		m->buttons = m->sent = b;
+		m->vnc_prev = prev;
 		m->x = x, m->y = y, m->have_pos = have;
 		reply(m, PS2_ACK);
 		reply(m, PS2_BAT_OK);

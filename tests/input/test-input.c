@@ -461,6 +461,39 @@ static void test_mouse_stream(void **state)
 	assert_int_equal(r.irqs[1], a + 3);
 }
 
+static void test_mouse_wheel(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_init(&r);
+	aux(&r, 0xf4);
+	EXPECT(&r, 0xfa);
+	assert_int_equal(msg_ptr(&r, 50, 50, 0), 0);
+	assert_int_equal(msg_ptr(&r, 50, 50, 8), 0); /* standard mouse: no wheel */
+	assert_int_equal(msg_ptr(&r, 50, 50, 0), 0);
+	assert_false(full(&r));
+	/* 200, 100, 80 makes it an IntelliMouse */
+	static const uint8_t seq[] = {0xf3, 200, 0xf3, 100, 0xf3, 80, 0xf2};
+	for (size_t i = 0; i < sizeof(seq); i++)
+		aux(&r, seq[i]);
+	EXPECT(&r, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0xfa, 0x03);
+	assert_int_equal(msg_ptr(&r, 50, 50, 8), 0); /* wheel up: -1 */
+	EXPECT(&r, 0x08, 0, 0, 0xff);
+	assert_int_equal(msg_ptr(&r, 50, 50, 8), 0); /* held: no new notch */
+	assert_int_equal(msg_ptr(&r, 50, 50, 0), 0);
+	assert_false(full(&r));
+	assert_int_equal(msg_ptr(&r, 51, 50, 16 | 1), 0); /* wheel down, left, moved */
+	EXPECT(&r, 0x09, 1, 0, 0x01);
+	/* a reset goes back to the 3-byte protocol */
+	aux(&r, 0xff);
+	EXPECT(&r, 0xfa, 0xaa, 0x00);
+	aux(&r, 0xf2);
+	aux(&r, 0xf4);
+	EXPECT(&r, 0xfa, 0x00, 0xfa);
+	assert_int_equal(msg_ptr(&r, 53, 50, 0x10), 0);
+	EXPECT(&r, 0x08, 2, 0);
+}
+
 /* ---- hostile messages and bounds ---- */
 
 static void test_hostile_messages(void **state)
@@ -575,6 +608,7 @@ int main(void)
 	    cmocka_unit_test(test_mouse_commands),
 	    cmocka_unit_test(test_mouse_encode),
 	    cmocka_unit_test(test_mouse_stream),
+	    cmocka_unit_test(test_mouse_wheel),
 	    cmocka_unit_test(test_hostile_messages),
 	    cmocka_unit_test(test_queue_overflow),
 	};

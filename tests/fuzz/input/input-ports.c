@@ -35,7 +35,10 @@ static void check(struct i8042 *c)
 	if (c->kbd.set != 1 && c->kbd.set != 2)
 		abort();
 	if (c->aux.dx > MOUSE_MAX_CARRY || c->aux.dx < -MOUSE_MAX_CARRY ||
-	    c->aux.dy > MOUSE_MAX_CARRY || c->aux.dy < -MOUSE_MAX_CARRY)
+	    c->aux.dy > MOUSE_MAX_CARRY || c->aux.dy < -MOUSE_MAX_CARRY ||
+	    c->aux.dz > MOUSE_MAX_WHEEL || c->aux.dz < -MOUSE_MAX_WHEEL)
+		abort();
+	if (c->aux.id != 0 && c->aux.id != MOUSE_ID_IMPS)
 		abort();
 	if (!(c->status & I8042_STR_OBF)) {
 		if (c->ctl.count || (!(c->cb & I8042_CB_KBDDIS) && c->kbd.q.count) ||
