@@ -1,28 +1,34 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * input: virtio-input keyboard and tablet. Events arrive from the vnc
- * process over a ring; virtqueues live in guest RAM (mapped before
- * lockdown). Base only.
+ * input: an i8042 PS/2 controller with keyboard and mouse. Port accesses
+ * arrive over the ring; key and pointer events arrive from the vnc process
+ * as fixed 24-byte messages on a SOCK_SEQPACKET socket (backend fd 0), one
+ * recv per message; interrupts leave through irqfds (write). No guest RAM.
  */
+#include <sys/socket.h>
+
 #include "profile.h"
 
 static const struct sc_rule input_rules[] = {
     PROFILE_BASE_RULES,
+    SC_ALLOW_IF(recvfrom, "recv one event message from the vnc process (no address)",
+		SC_ARG_EQ(3, MSG_DONTWAIT | MSG_TRUNC), SC_ARG_EQ(4, 0)),
 };
 
 const struct profile profile_input = {
     .type = "input",
-    .desc = "virtio-input keyboard/tablet fed by the vnc process",
+    .desc = "i8042 PS/2 keyboard and mouse fed by the vnc process",
     .selinux_type = "cellvm_input_t",
     PROFILE_RULES(input_rules),
     .namespaces = PROFILE_ALL_NS,
     .caps = 0,
     .threads = false,
-    .guest_ram = true,
+    .guest_ram = false,
     .landlock_fs = true,
     .landlock_net = true,
     .landlock_scope = true,
     PROFILE_RLIMITS(PROFILE_RL(RLIMIT_CORE, 0), PROFILE_RL(RLIMIT_NOFILE, 32),
 		    PROFILE_RL(RLIMIT_NPROC, 1), PROFILE_RL(RLIMIT_MEMLOCK, 0),
-		    PROFILE_RL(RLIMIT_FSIZE, 0), PROFILE_RL(RLIMIT_MSGQUEUE, 0)),
+		    PROFILE_RL(RLIMIT_FSIZE, 0), PROFILE_RL(RLIMIT_MSGQUEUE, 0),
+		    PROFILE_RL(RLIMIT_AS, 512ULL << 20), PROFILE_RL(RLIMIT_DATA, 256ULL << 20)),
 };
