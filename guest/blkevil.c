@@ -1,0 +1,888 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * blkevil: a hostile virtio-blk driver. Each scenario (case=NAME, or
+ * case=all for every one in turn) breaks a rule of the split virtqueue, the
+ * virtio-blk request format or the virtio-pci transport, then checks that
+ * the device answered cleanly: a status byte of IOERR/UNSUPP, NEEDS_RESET
+ * (0x40) in device_status, or no completion at all. After every scenario
+ * the device is reset and re-initialised and a write/read round trip in
+ * sectors SCRATCH..SCRATCH+7 must succeed. Hostile requests that name a
+ * sector use PROTECTED, which no valid request ever writes: the host checks
+ * the image outside the scratch sectors is unchanged.
+ *
+ * Output: "blkevil: CASE ok (how)" per scenario, then "blkevil: PASS" (exit
+ * 0), or "blkevil: FAIL CASE why" (exit 1).
+ */
+#include "rt.h"
+#include "virtio/pci.h"
+#include "virtio/vblk.h"
+
+#define SCRATCH	  64
+#define PROTECTED 128
+
+#define F_INDIRECT  28
+#define F_FLUSH	    9
+#define T_GET_ID    8
+#define NEEDS_RESET 0x40
+#define D_INDIRECT  4
+
+/* struct virtio_pci_common_cfg offsets */
+#define C_DFSELECT 0x00
+#define C_DF	   0x04
+#define C_GFSELECT 0x08
+#define C_GF	   0x0c
+#define C_MSIX	   0x10
+#define C_NUMQ	   0x12
+#define C_STATUS   0x14
+#define C_CFGGEN   0x15
+#define C_Q_SELECT 0x16
+#define C_Q_SIZE   0x18
+#define C_Q_MSIX   0x1a
+#define C_Q_ENABLE 0x1c
+#define C_Q_NOFF   0x1e
+#define C_Q_DESC   0x20
+#define C_Q_AVAIL  0x28
+#define C_Q_USED   0x30
+
+/* Where the hostile chains live: vblk uses descriptors 0..95. */
+#define EVIL 100
+
+enum outcome { O_OK, O_ERR, O_NR, O_HANG, O_BAD };
+
+static struct vblk blk;
+static const char *cur = "?";
+static uint8_t data[2][8192] __attribute__((aligned(4096)));
+static struct vring_desc itab[2][VQ_MAX_SIZE + 8] __attribute__((aligned(16)));
+static struct {
+	uint32_t type, ioprio;
+	uint64_t sector;
+} hdr __attribute__((aligned(16)));
+static volatile uint8_t status[64] __attribute__((aligned(64)));
+static char how[96];
+
+static int fail(const char *why)
+{
+	rt_printf("blkevil: FAIL %s %s\n", cur, why);
+	return -1;
+}
+
+/* Re-initialise from scratch, optionally offering indirect descriptors. */
+static int evil_init(void)
+{
+	static const uint16_t ids[] = {0x1042, 0x1001};
+	int idx = pci_find(0x1af4, ids, 2, 0);
+
+	memset(&blk, 0, sizeof(blk));
+	if (idx < 0)
+		return fail("no virtio-blk function");
+	if (virtio_pci_init(&blk.pci, (uint32_t)idx, 1ULL << F_FLUSH | 1ULL << F_INDIRECT,
+			    &blk.features))
+		return fail("virtio_pci_init");
+	blk.capacity = mmio_read32(blk.pci.device) | (uint64_t)mmio_read32(blk.pci.device + 4)
+							 << 32;
+	if (virtio_queue_init(&blk.pci, 0, &blk.q, VQ_MAX_SIZE) || blk.q.size != VQ_MAX_SIZE)
+		return fail("queue 0 unusable (want 128 entries)");
+	virtio_driver_ok(&blk.pci);
+	if (virtio_status(&blk.pci) != 15)
+		return fail("device_status after DRIVER_OK is not 15");
+	return 0;
+}
+
+static uint8_t pattern(unsigned k, unsigned i)
+{
+	return (uint8_t)(i * 13 + k * 31 + (i >> 9));
+}
+
+/* A normal write then read of 4 KiB at SCRATCH. */
+static int roundtrip(unsigned k)
+{
+	static uint8_t w[4096] __attribute__((aligned(4096))),
+	    r[4096] __attribute__((aligned(4096)));
+	unsigned i;
+	int st;
+
+	for (i = 0; i < sizeof(w); i++)
+		w[i] = pattern(k, i);
+	st = vblk_rw(&blk, VBLK_T_OUT, SCRATCH, w, sizeof(w));
+	if (st != VBLK_S_OK)
+		return fail("round trip: write failed after reset");
+	memset(r, 0, sizeof(r));
+	st = vblk_rw(&blk, VBLK_T_IN, SCRATCH, r, sizeof(r));
+	if (st != VBLK_S_OK)
+		return fail("round trip: read failed after reset");
+	if (memcmp(w, r, sizeof(w)))
+		return fail("round trip: data mismatch after reset");
+	return 0;
+}
+
+static struct vring_desc D(uint64_t a, uint32_t l, uint16_t f, uint16_t n) {
+	return (struct vring_desc){a, l, f, n};
+}
+
+static void
+set_hdr(uint32_t type, uint64_t sector)
+{
+	hdr.type = type;
+	hdr.ioprio = 0;
+	hdr.sector = sector;
+}
+
+/* Publish head (or any avail ring value) and kick. */
+static void submit(uint16_t head)
+{
+	status[0] = 0xff;
+	virtq_push(&blk.q, head);
+	virtq_kick(&blk.q);
+}
+
+/*
+ * Wait for the device's answer: a used element (O_OK or O_ERR by the status
+ * byte; *len gets the used length), NEEDS_RESET, or nothing within 200 ms.
+ */
+static enum outcome wait(uint32_t *len)
+{
+	uint64_t end = rdtsc() + rt_tsc_hz() / 5;
+	uint32_t id, l;
+	int r;
+
+	while (rdtsc() < end) {
+		r = virtq_pop(&blk.q, &id, &l);
+		if (r < 0)
+			return O_BAD;
+		if (r > 0) {
+			if (len)
+				*len = l;
+			if (status[0] == VBLK_S_OK)
+				return O_OK;
+			if (status[0] == VBLK_S_IOERR || status[0] == VBLK_S_UNSUPP)
+				return O_ERR;
+			return O_BAD;
+		}
+		if (virtio_status(&blk.pci) & NEEDS_RESET)
+			return O_NR;
+		cpu_relax();
+	}
+	return O_HANG;
+}
+
+/* A bad request must end in a clean error; say which. */
+static int expect_error(enum outcome o)
+{
+	switch (o) {
+	case O_ERR:
+		rt_snprintf(how, sizeof(how), "status %s",
+			    status[0] == VBLK_S_IOERR ? "IOERR" : "UNSUPP");
+		return 0;
+	case O_NR:
+		rt_snprintf(how, sizeof(how), "NEEDS_RESET");
+		return 0;
+	case O_HANG:
+		rt_snprintf(how, sizeof(how), "never completed");
+		return 0;
+	case O_OK:
+		return fail("device completed the bad request with status OK");
+	default:
+		return fail("device returned a bad used element or status byte");
+	}
+}
+
+static int chain(struct vring_desc *ds, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		blk.q.desc[EVIL + i] = ds[i];
+	submit(EVIL);
+	return expect_error(wait(NULL));
+}
+
+/* ---- descriptor-level scenarios ---- */
+
+#define HDR(n)	    D((uint64_t)&hdr, 16, VRING_DESC_F_NEXT, EVIL + (n))
+#define STATUS	    D((uint64_t)status, 1, VRING_DESC_F_WRITE, 0)
+#define WR(a, l, n) D((uint64_t)(a), (l), VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, EVIL + (n))
+
+static int c_loop(void)
+{
+	struct vring_desc d[] = {HDR(1), WR(data[0], 512, 0)};
+	set_hdr(VBLK_T_IN, PROTECTED);
+	return chain(d, 2);
+}
+
+static int c_longchain(void)
+{
+	unsigned i;
+
+	/* 127 direct descriptors, then an indirect one: 129 in all > 128. */
+	set_hdr(VBLK_T_IN, PROTECTED);
+	blk.q.desc[0] = D((uint64_t)&hdr, 16, VRING_DESC_F_NEXT, 1);
+	for (i = 1; i < VQ_MAX_SIZE - 1; i++)
+		blk.q.desc[i] = D((uint64_t)data[0] + 8 * i, 8,
+				  VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, (uint16_t)(i + 1));
+	blk.q.desc[VQ_MAX_SIZE - 1] = D((uint64_t)itab[0], 32, D_INDIRECT, 0);
+	itab[0][0] = D((uint64_t)data[1], 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	itab[0][1] = D((uint64_t)status, 1, VRING_DESC_F_WRITE, 0);
+	submit(0);
+	return expect_error(wait(NULL));
+}
+
+static int c_next_range(void)
+{
+	struct vring_desc d[] = {D((uint64_t)&hdr, 16, VRING_DESC_F_NEXT, 200)};
+	set_hdr(VBLK_T_IN, PROTECTED);
+	return chain(d, 1);
+}
+
+static int c_head_range(void)
+{
+	submit(0x4000);
+	return expect_error(wait(NULL));
+}
+
+static int indirect(uint32_t len, uint64_t table)
+{
+	struct vring_desc d[] = {D(table, len, D_INDIRECT, 0)};
+	set_hdr(VBLK_T_IN, PROTECTED);
+	itab[0][0] = D((uint64_t)&hdr, 16, VRING_DESC_F_NEXT, 1);
+	itab[0][1] = D((uint64_t)data[0], 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
+	itab[0][2] = D((uint64_t)status, 1, VRING_DESC_F_WRITE, 0);
+	return chain(d, 1);
+}
+
+static int c_ind_len(void)
+{
+	return indirect(40, (uint64_t)itab[0]);
+}
+
+static int c_ind_big(void)
+{
+	return indirect(16 * (VQ_MAX_SIZE + 1), (uint64_t)itab[0]);
+}
+
+static int c_ind_nested(void)
+{
+	struct vring_desc d[] = {D((uint64_t)itab[0], 32, D_INDIRECT, 0)};
+	set_hdr(VBLK_T_IN, PROTECTED);
+	itab[0][0] = D((uint64_t)&hdr, 16, VRING_DESC_F_NEXT, 1);
+	itab[0][1] = D((uint64_t)itab[1], 32, D_INDIRECT, 0);
+	itab[1][0] = D((uint64_t)data[0], 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	itab[1][1] = D((uint64_t)status, 1, VRING_DESC_F_WRITE, 0);
+	return chain(d, 1);
+}
+
+static int c_ind_outside(void)
+{
+	return indirect(48, 0xd0000000ULL) || indirect(48, 0xfffffffffffffff0ULL);
+}
+
+/* An IN request whose data buffer is (addr, len). */
+static int bad_buffer(uint64_t addr, uint32_t len)
+{
+	struct vring_desc d[] = {HDR(1), WR(addr, len, 2), STATUS};
+	set_hdr(VBLK_T_IN, PROTECTED);
+	return chain(d, 3);
+}
+
+/* An OUT request whose data buffer is (addr, len). */
+static int bad_out_buffer(uint64_t addr, uint32_t len)
+{
+	struct vring_desc d[] = {HDR(1), D(addr, len, VRING_DESC_F_NEXT, EVIL + 2), STATUS};
+	set_hdr(VBLK_T_OUT, PROTECTED);
+	return chain(d, 3);
+}
+
+/* Each step needs a fresh device: the first bad chain may stop the queue. */
+#define STEP(x)                                                                                    \
+	do {                                                                                       \
+		if (evil_init() || (x))                                                            \
+			return -1;                                                                 \
+	} while (0)
+
+static int c_buf_hole(void)
+{
+	STEP(bad_buffer(0xd0000000ULL, 512));
+	STEP(bad_out_buffer(0xd0000000ULL, 512));
+	return 0;
+}
+
+/* End of the highest RAM entry below 4 GiB. */
+static uint64_t ram_top(void)
+{
+	const struct rt_memmap_entry *m;
+	uint64_t top = 0;
+	unsigned n, i;
+
+	m = rt_memmap(&n);
+	for (i = 0; i < n; i++)
+		if (m[i].type == RT_MEM_RAM && m[i].addr + m[i].size > top &&
+		    m[i].addr + m[i].size <= (1ULL << 32))
+			top = m[i].addr + m[i].size;
+	return top;
+}
+
+static int c_buf_high(void)
+{
+	uint64_t top = ram_top();
+
+	/* Straddling the end of RAM, and beyond 4 GiB (RAM is smaller). */
+	if (top < (3ULL << 30))
+		STEP(bad_buffer(top - 256, 512));
+	STEP(bad_buffer(0x100000000ULL + (64ULL << 30), 512));
+	STEP(bad_out_buffer(0x100000000ULL + (64ULL << 30), 512));
+	return 0;
+}
+
+static int c_buf_wrap(void)
+{
+	STEP(bad_buffer(0xfffffffffffffe00ULL, 1024));
+	STEP(bad_out_buffer(0xffffffffffffff00ULL, 512));
+	return 0;
+}
+
+static int c_buf_ring(void)
+{
+	/* Disk data over the used ring, the descriptor table, the avail ring. */
+	STEP(bad_buffer((uint64_t)&blk.q.used, 512));
+	STEP(bad_buffer((uint64_t)blk.q.desc, 512));
+	STEP(bad_buffer((uint64_t)&blk.q.avail, 512));
+	/* The status byte inside the used ring. */
+	STEP(({
+		struct vring_desc d[] = {
+		    HDR(1), WR(data[0], 512, 2),
+		    D((uint64_t)&blk.q.used.ring[5], 1, VRING_DESC_F_WRITE, 0)};
+		set_hdr(VBLK_T_IN, PROTECTED);
+		chain(d, 3);
+	}));
+	return 0;
+}
+
+static int c_order(void)
+{
+	/* OUT: header, a writable descriptor, then readable data. */
+	struct vring_desc d[] = {HDR(1), WR(data[1], 512, 2),
+				 D((uint64_t)data[0], 512, VRING_DESC_F_NEXT, EVIL + 3), STATUS};
+	set_hdr(VBLK_T_OUT, PROTECTED);
+	return chain(d, 4);
+}
+
+static int c_huge_len(void)
+{
+	STEP(bad_buffer((uint64_t)data[0], 0xffffffffu));
+	STEP(bad_out_buffer((uint64_t)data[0], 0xffffffffu));
+	STEP(({
+		struct vring_desc d[] = {
+		    D((uint64_t)&hdr, 0xffffffffu, VRING_DESC_F_NEXT, EVIL + 1), STATUS};
+		set_hdr(VBLK_T_IN, PROTECTED);
+		chain(d, 2);
+	}));
+	return 0;
+}
+
+static int c_no_status(void)
+{
+	/* Only readable descriptors: nowhere to put the status byte. */
+	STEP(({
+		struct vring_desc d[] = {HDR(1), D((uint64_t)data[0], 512, 0, 0)};
+		set_hdr(VBLK_T_OUT, PROTECTED);
+		chain(d, 2);
+	}));
+	/* Status descriptor of length 0. */
+	STEP(({
+		struct vring_desc d[] = {HDR(1), D((uint64_t)status, 0, VRING_DESC_F_WRITE, 0)};
+		set_hdr(VBLK_T_FLUSH, 0);
+		chain(d, 2);
+	}));
+	return 0;
+}
+
+static int c_ro_status(void)
+{
+	/* IN: data writable, status read-only (after a writable one). */
+	struct vring_desc d[] = {HDR(1), WR(data[0], 512, 2), D((uint64_t)status, 1, 0, 0)};
+	set_hdr(VBLK_T_IN, PROTECTED);
+	return chain(d, 3);
+}
+
+static int c_avail_jump(void)
+{
+	struct vring_desc d[] = {HDR(1), WR(data[0], 512, 2), STATUS};
+	unsigned i;
+
+	for (i = 0; i < 3; i++)
+		blk.q.desc[EVIL + i] = d[i];
+	set_hdr(VBLK_T_IN, PROTECTED);
+	status[0] = 0xff;
+	blk.q.avail.ring[0] = EVIL;
+	__atomic_store_n(&blk.q.avail.idx, (uint16_t)(blk.q.avail.idx + VQ_MAX_SIZE + 7),
+			 __ATOMIC_RELEASE);
+	virtq_kick(&blk.q);
+	return expect_error(wait(NULL));
+}
+
+/* A well-formed chain the device must refuse by its content. */
+static int req(uint32_t type, uint64_t sector, uint32_t len)
+{
+	struct vring_desc d[] = {HDR(1), WR(data[0], len, 2), STATUS};
+	set_hdr(type, sector);
+	return chain(d, 3);
+}
+
+static int req_out(uint32_t type, uint64_t sector, uint32_t len)
+{
+	struct vring_desc d[] = {HDR(1), D((uint64_t)data[0], len, VRING_DESC_F_NEXT, EVIL + 2),
+				 STATUS};
+	set_hdr(type, sector);
+	return chain(d, 3);
+}
+
+static int c_sector(void)
+{
+	uint64_t cap = blk.capacity;
+
+	STEP(req(VBLK_T_IN, cap, 512));
+	STEP(req(VBLK_T_IN, cap - 1, 1024));
+	STEP(req_out(VBLK_T_OUT, cap, 512));
+	/* sector * 512 overflows 2^64 and lands inside the disk if unchecked. */
+	STEP(req(VBLK_T_IN, (1ULL << 55) + PROTECTED, 512));
+	STEP(req_out(VBLK_T_OUT, (1ULL << 55) + PROTECTED, 512));
+	STEP(req_out(VBLK_T_OUT, ~0ULL, 512));
+	/* not a whole sector */
+	STEP(req(VBLK_T_IN, PROTECTED, 100));
+	STEP(req_out(VBLK_T_OUT, PROTECTED, 100));
+	return 0;
+}
+
+static int c_bad_type(void)
+{
+	STEP(req(0x1234, PROTECTED, 512));
+	STEP(req_out(0x80000001u, PROTECTED, 512));
+	/* DISCARD and WRITE_ZEROES were not negotiated. */
+	STEP(req_out(11, PROTECTED, 16));
+	STEP(req_out(13, PROTECTED, 16));
+	return 0;
+}
+
+static int c_short_hdr(void)
+{
+	struct vring_desc d[] = {D((uint64_t)&hdr, 8, VRING_DESC_F_NEXT, EVIL + 1),
+				 WR(data[0], 512, 2), STATUS};
+	set_hdr(VBLK_T_IN, PROTECTED);
+	return chain(d, 3);
+}
+
+static int c_flush_data(void)
+{
+	uint32_t len = 0;
+	enum outcome o;
+	unsigned i;
+	struct vring_desc d[] = {HDR(1), D((uint64_t)data[1], 512, VRING_DESC_F_NEXT, EVIL + 2),
+				 WR(data[0], 512, 3), STATUS};
+
+	for (i = 0; i < 512; i++) {
+		data[0][i] = 0x5a;
+		data[1][i] = 0xa5;
+	}
+	set_hdr(VBLK_T_FLUSH, PROTECTED);
+	for (i = 0; i < 4; i++)
+		blk.q.desc[EVIL + i] = d[i];
+	submit(EVIL);
+	o = wait(&len);
+	/* The data is meaningless: it must be neither written to disk nor overwritten. */
+	for (i = 0; i < 512; i++)
+		if (data[0][i] != 0x5a)
+			return fail("flush wrote into its data buffer");
+	if (o == O_OK) {
+		if (len != 1)
+			return fail("flush with data: used length is not 1");
+		rt_snprintf(how, sizeof(how), "status OK, data ignored");
+		return 0;
+	}
+	return expect_error(o);
+}
+
+static int c_getid_small(void)
+{
+	unsigned i;
+	int r;
+
+	memset(data[0], 0x77, 64);
+	STEP(req(T_GET_ID, 0, 8));
+	for (i = 8; i < 64; i++)
+		if (data[0][i] != 0x77)
+			return fail("GET_ID wrote past an 8-byte buffer");
+	/* no data buffer at all */
+	r = evil_init();
+	if (r)
+		return r;
+	{
+		struct vring_desc d[] = {HDR(1), STATUS};
+		set_hdr(T_GET_ID, 0);
+		return chain(d, 2);
+	}
+}
+
+static int c_inflight_dup(void)
+{
+	/* The same head twice in the avail ring while its write may be in flight. */
+	struct vring_desc d[] = {HDR(1), D((uint64_t)data[0], 4096, VRING_DESC_F_NEXT, EVIL + 2),
+				 STATUS};
+	uint32_t id, len;
+	uint64_t end;
+	unsigned i, n = 0;
+	int r;
+
+	for (i = 0; i < 3; i++)
+		blk.q.desc[EVIL + i] = d[i];
+	set_hdr(VBLK_T_OUT, SCRATCH);
+	for (i = 0; i < 4096; i++)
+		data[0][i] = pattern(99, i);
+	status[0] = 0xff;
+	virtq_push(&blk.q, EVIL);
+	virtq_push(&blk.q, EVIL);
+	virtq_kick(&blk.q);
+	/* Either both complete (the first finished before the second was seen) or NEEDS_RESET. */
+	end = rdtsc() + rt_tsc_hz() / 5;
+	while (rdtsc() < end && n < 2) {
+		r = virtq_pop(&blk.q, &id, &len);
+		if (r < 0 || (r > 0 && id != EVIL))
+			return fail("bad used element");
+		n += (unsigned)r;
+		if (virtio_status(&blk.pci) & NEEDS_RESET) {
+			rt_snprintf(how, sizeof(how), "NEEDS_RESET after %u completions", n);
+			return 0;
+		}
+	}
+	rt_snprintf(how, sizeof(how), "%u completions", n);
+	return 0;
+}
+
+/* ---- transport scenarios ---- */
+
+static uint64_t common(void)
+{
+	return blk.pci.common;
+}
+
+static int c_ro_config(void)
+{
+	uint64_t c = common();
+	uint64_t cap = blk.capacity;
+	uint32_t df0, df1;
+	uint16_t numq = mmio_read16(c + C_NUMQ), noff = mmio_read16(c + C_Q_NOFF);
+
+	mmio_write32(c + C_DFSELECT, 0);
+	df0 = mmio_read32(c + C_DF);
+	mmio_write32(c + C_DF, ~df0);
+	mmio_write16(c + C_NUMQ, 0x55);
+	mmio_write8(c + C_CFGGEN, 0x99);
+	mmio_write16(c + C_Q_NOFF, 0x3333);
+	mmio_write32(blk.pci.device, 0xffffffffu);
+	mmio_write32(blk.pci.device + 4, 0x7fffffffu);
+	mmio_write8(blk.pci.device + 20, 0xff); /* blk_size */
+	mmio_write32(blk.pci.isr, 0xffffffffu);
+	mmio_write32(c + C_DFSELECT, 1);
+	df1 = mmio_read32(c + C_DF);
+	mmio_write32(c + C_DFSELECT, 0);
+	if (mmio_read32(c + C_DF) != df0 || !(df1 & 1))
+		return fail("device features changed");
+	if (mmio_read16(c + C_NUMQ) != numq || mmio_read16(c + C_Q_NOFF) != noff)
+		return fail("num_queues or queue_notify_off changed");
+	if ((mmio_read32(blk.pci.device) | (uint64_t)mmio_read32(blk.pci.device + 4) << 32) != cap)
+		return fail("capacity changed");
+	if (virtio_status(&blk.pci) != 15)
+		return fail("device_status changed");
+	rt_snprintf(how, sizeof(how), "writes ignored");
+	return roundtrip(1);
+}
+
+static int c_qsel(void)
+{
+	uint64_t c = common();
+	static const uint16_t sel[] = {1, 15, 16, 0x7fff, 0xffff};
+	unsigned i;
+
+	for (i = 0; i < sizeof(sel) / sizeof(sel[0]); i++) {
+		mmio_write16(c + C_Q_SELECT, sel[i]);
+		if (mmio_read16(c + C_Q_SIZE) != 0 && sel[i] >= mmio_read16(c + C_NUMQ))
+			return fail("queue_size of a missing queue is not 0");
+		mmio_write16(c + C_Q_SIZE, 64);
+		mmio_write16(c + C_Q_MSIX, 0);
+		mmio_write32(c + C_Q_DESC, 0x1000);
+		mmio_write32(c + C_Q_AVAIL, 0x2000);
+		mmio_write32(c + C_Q_USED, 0x3000);
+		mmio_write16(c + C_Q_ENABLE, 1);
+		/* notify a queue that does not exist */
+		mmio_write16(blk.pci.notify_base + (uint64_t)(sel[i] & 0x3ff) * blk.pci.notify_mult,
+			     sel[i]);
+	}
+	mmio_write16(c + C_Q_SELECT, 0);
+	if (mmio_read16(c + C_Q_SIZE) != blk.q.size || mmio_read16(c + C_Q_ENABLE) != 1)
+		return fail("queue 0 changed");
+	rt_snprintf(how, sizeof(how), "ignored, queue 0 intact");
+	return roundtrip(2);
+}
+
+/* Stop after FEATURES_OK and try to enable queue 0 with (size, desc). */
+static int bad_queue(uint16_t size, uint64_t desc, uint64_t avail, uint64_t used)
+{
+	static const uint16_t ids[] = {0x1042, 0x1001};
+	int idx = pci_find(0x1af4, ids, 2, 0);
+	uint64_t c, f;
+
+	memset(&blk, 0, sizeof(blk));
+	if (idx < 0 || virtio_pci_init(&blk.pci, (uint32_t)idx, 1ULL << F_FLUSH, &f))
+		return fail("init");
+	c = common();
+	mmio_write16(c + C_Q_SELECT, 0);
+	mmio_write16(c + C_Q_SIZE, size);
+	mmio_write32(c + C_Q_DESC, (uint32_t)desc);
+	mmio_write32(c + C_Q_DESC + 4, (uint32_t)(desc >> 32));
+	mmio_write32(c + C_Q_AVAIL, (uint32_t)avail);
+	mmio_write32(c + C_Q_AVAIL + 4, (uint32_t)(avail >> 32));
+	mmio_write32(c + C_Q_USED, (uint32_t)used);
+	mmio_write32(c + C_Q_USED + 4, (uint32_t)(used >> 32));
+	mmio_write16(c + C_Q_ENABLE, 1);
+	if (virtio_status(&blk.pci) & NEEDS_RESET) {
+		rt_snprintf(how, sizeof(how), "NEEDS_RESET");
+		return 0;
+	}
+	if (mmio_read16(c + C_Q_ENABLE) == 0) {
+		rt_snprintf(how, sizeof(how), "queue_enable stays 0");
+		return 0;
+	}
+	/* Enabled anyway: the device must not use it. Kick it and look. */
+	mmio_write8(c + C_STATUS, 15);
+	mmio_write16(blk.pci.notify_base, 0);
+	rt_sleep_us(50000);
+	if (virtio_status(&blk.pci) & NEEDS_RESET) {
+		rt_snprintf(how, sizeof(how), "NEEDS_RESET on kick");
+		return 0;
+	}
+	rt_snprintf(how, sizeof(how), "accepted, never used");
+	return 0;
+}
+
+static struct virtq spare __attribute__((aligned(4096)));
+
+static int c_qsize(void)
+{
+	uint64_t d = (uint64_t)spare.desc, a = (uint64_t)&spare.avail, u = (uint64_t)&spare.used;
+	static const uint16_t sizes[] = {0, 3, 100, 127, 0x8000};
+	unsigned i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+		if (bad_queue(sizes[i], d, a, u))
+			return -1;
+	return 0;
+}
+
+static int c_qaddr(void)
+{
+	uint64_t d = (uint64_t)spare.desc, a = (uint64_t)&spare.avail, u = (uint64_t)&spare.used;
+	uint64_t top = ram_top();
+
+	if (bad_queue(64, 0xd0000000ULL, a, u) || bad_queue(64, d, 0x100000000ULL << 4, u) ||
+	    bad_queue(64, d, a, 0xfffffffffffff000ULL) || bad_queue(64, d, a, d + 8) ||
+	    bad_queue(64, d, a, top - 16) || bad_queue(64, d + 1, a, u) ||
+	    bad_queue(64, d, a + 1, u))
+		return -1;
+	return 0;
+}
+
+static int c_features(void)
+{
+	uint64_t c = common();
+	uint32_t g0, g1;
+
+	mmio_write32(c + C_GFSELECT, 0);
+	g0 = mmio_read32(c + C_GF);
+	mmio_write32(c + C_GF, 0xffffffffu);
+	mmio_write32(c + C_GFSELECT, 1);
+	g1 = mmio_read32(c + C_GF);
+	mmio_write32(c + C_GF, 0);
+	mmio_write8(c + C_STATUS, 1 | 2 | 8); /* clear DRIVER_OK without reset */
+	mmio_write8(c + C_STATUS, 15 | 0x40); /* try to set NEEDS_RESET ourselves */
+	mmio_write8(c + C_STATUS, 15);
+	mmio_write32(c + C_GFSELECT, 0);
+	if (mmio_read32(c + C_GF) != g0)
+		return fail("driver features changed after FEATURES_OK");
+	mmio_write32(c + C_GFSELECT, 1);
+	if (mmio_read32(c + C_GF) != g1)
+		return fail("driver features (high) changed after FEATURES_OK");
+	if (virtio_status(&blk.pci) & NEEDS_RESET) {
+		rt_snprintf(how, sizeof(how), "NEEDS_RESET");
+		return 0;
+	}
+	rt_snprintf(how, sizeof(how), "features frozen");
+	return roundtrip(3);
+}
+
+static int c_msix(void)
+{
+	uint64_t c = common(), bar, size, t;
+	uint16_t v;
+	unsigned i;
+
+	mmio_write16(c + C_MSIX, 300);
+	v = mmio_read16(c + C_MSIX);
+	if (v != 300 && v != 0xffff)
+		return fail("config_msix_vector reads back garbage");
+	mmio_write16(c + C_MSIX, 0xfffe);
+	mmio_write16(c + C_Q_SELECT, 0);
+	mmio_write16(c + C_Q_MSIX, 0x7fff);
+	v = mmio_read16(c + C_Q_MSIX);
+	if (v != 0x7fff && v != 0xffff)
+		return fail("queue_msix_vector reads back garbage");
+	if (v != 0xffff) {
+		/* Accepted: spec 4.1.4.3 wants NO_VECTOR for a vector it cannot map. */
+		return fail("out-of-range queue vector not refused (reads back 0x7fff)");
+	}
+	/* MSI-X table entries past the table, the PBA, through BAR0. */
+	bar = pci_bar(blk.pci.bdf, 0, &size);
+	for (i = 0; i < 256; i += 7) {
+		t = bar + 0x4000 + 16 * i;
+		mmio_write32(t, 0xfee00000u);
+		mmio_write32(t + 8, 0x40);
+		mmio_write32(t + 12, 0);
+		(void)mmio_read32(t + 12);
+	}
+	mmio_write64(bar + 0x5000, ~0ULL);
+	(void)mmio_read64(bar + 0x5000);
+	/* MSI-X capability: enable with the function mask, then off again. */
+	for (i = 0x40; i && i < 0x100; i = pci_read8(blk.pci.bdf, i + 1))
+		if (pci_read8(blk.pci.bdf, i) == 0x11)
+			break;
+	if (i) {
+		pci_write16(blk.pci.bdf, i + 2, 0xffff);
+		pci_write16(blk.pci.bdf, i + 2, 0);
+	}
+	rt_snprintf(how, sizeof(how), "vectors refused, table writes contained");
+	return roundtrip(4);
+}
+
+static int c_odd(void)
+{
+	uint64_t bar, size, c = common();
+	static const uint32_t offs[] = {0x13,	0x15,	0x17,	0x1b,	0x1f,	0x21,	0x27,
+					0x2f,	0x37,	0x1001, 0x1003, 0x2001, 0x2007, 0x2ffd,
+					0x3001, 0x3fff, 0x4003, 0x4ffd, 0x5001, 0x7ff9, 0x7fff};
+	unsigned i;
+
+	bar = pci_bar(blk.pci.bdf, 0, &size);
+	if (!bar || size < 0x8000)
+		return fail("BAR0");
+	for (i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+		uint64_t a = bar + offs[i];
+		(void)mmio_read8(a);
+		if (offs[i] + 2 <= size)
+			(void)mmio_read16(a);
+		if (offs[i] + 4 <= size)
+			(void)mmio_read32(a);
+		if (offs[i] + 8 <= size)
+			(void)mmio_read64(a);
+		/* Writes of junk, except onto device_status (a reset) and the notify area. */
+		if (offs[i] == 0x13 || (offs[i] >= 0x3000 && offs[i] < 0x4000))
+			continue;
+		mmio_write8(a, 0xa5);
+		if (offs[i] + 2 <= size)
+			mmio_write16(a, 0xa5a5);
+	}
+	/* Accesses crossing the end of BAR0. */
+	(void)mmio_read32(bar + size - 2);
+	(void)mmio_read64(bar + size - 4);
+	mmio_write32(bar + size - 2, 0x5a5a5a5a);
+	mmio_write64(bar + size - 4, ~0ULL);
+	if (virtio_status(&blk.pci) & NEEDS_RESET) {
+		rt_snprintf(how, sizeof(how), "NEEDS_RESET");
+		return 0;
+	}
+	if (mmio_read16(c + C_NUMQ) == 0 || mmio_read16(c + C_NUMQ) > 16)
+		return fail("num_queues reads back wrong");
+	rt_snprintf(how, sizeof(how), "odd accesses absorbed");
+	return 0;
+}
+
+struct evcase {
+	const char *name;
+	int (*fn)(void);
+};
+
+static const struct evcase cases[] = {
+    {"loop", c_loop},
+    {"longchain", c_longchain},
+    {"next_range", c_next_range},
+    {"head_range", c_head_range},
+    {"ind_len", c_ind_len},
+    {"ind_big", c_ind_big},
+    {"ind_nested", c_ind_nested},
+    {"ind_outside", c_ind_outside},
+    {"buf_hole", c_buf_hole},
+    {"buf_high", c_buf_high},
+    {"buf_wrap", c_buf_wrap},
+    {"buf_ring", c_buf_ring},
+    {"order", c_order},
+    {"huge_len", c_huge_len},
+    {"no_status", c_no_status},
+    {"ro_status", c_ro_status},
+    {"avail_jump", c_avail_jump},
+    {"sector", c_sector},
+    {"bad_type", c_bad_type},
+    {"short_hdr", c_short_hdr},
+    {"flush_data", c_flush_data},
+    {"getid_small", c_getid_small},
+    {"inflight_dup", c_inflight_dup},
+    {"ro_config", c_ro_config},
+    {"qsel", c_qsel},
+    {"qsize", c_qsize},
+    {"qaddr", c_qaddr},
+    {"features", c_features},
+    {"msix", c_msix},
+    {"odd", c_odd},
+};
+
+static int run(unsigned k)
+{
+	cur = cases[k].name;
+	how[0] = 0;
+	if (evil_init())
+		return -1;
+	if (cases[k].fn())
+		return -1;
+	/* Whatever happened, a reset must bring back a working device. */
+	if (evil_init() || roundtrip(10 + k))
+		return -1;
+	rt_printf("blkevil: %s ok (%s)\n", cur, how);
+	return 0;
+}
+
+int main(void)
+{
+	const char *want = rt_cmdline_get("case");
+	unsigned k, n = sizeof(cases) / sizeof(cases[0]), done = 0;
+
+	if (!want || !*want)
+		want = "all";
+	if (evil_init())
+		return 1;
+	rt_printf("blkevil: %lu sectors, features 0x%lx, ram top 0x%lx\n", blk.capacity,
+		  blk.features, ram_top());
+	if (blk.capacity < 1024) {
+		cur = "setup";
+		fail("disk smaller than 512 KiB");
+		return 1;
+	}
+	for (k = 0; k < n; k++) {
+		if (strcmp(want, "all") && strcmp(want, cases[k].name))
+			continue;
+		if (run(k))
+			return 1;
+		done++;
+	}
+	if (!done) {
+		cur = want;
+		fail("no such case");
+		return 2;
+	}
+	rt_printf("blkevil: PASS\n");
+	return 0;
+}
