@@ -60,6 +60,24 @@ static struct {
 static volatile uint8_t status[64] __attribute__((aligned(64)));
 static char how[96];
 
+/* Add an outcome to this scenario's "(how)", once. */
+static void note(const char *what)
+{
+	size_t n = strlen(how), l = strlen(what), i;
+
+	for (i = 0; i + l <= n; i++)
+		if (!strncmp(how + i, what, l) && (i == 0 || how[i - 1] == ' ') &&
+		    (i + l == n || how[i + l] == ','))
+			return;
+	if (n + l + 3 > sizeof(how))
+		return;
+	if (n) {
+		how[n++] = ',';
+		how[n++] = ' ';
+	}
+	memcpy(how + n, what, l + 1);
+}
+
 static int fail(const char *why)
 {
 	rt_printf("blkevil: FAIL %s %s\n", cur, why);
@@ -170,14 +188,13 @@ static int expect_error(enum outcome o)
 {
 	switch (o) {
 	case O_ERR:
-		rt_snprintf(how, sizeof(how), "status %s",
-			    status[0] == VBLK_S_IOERR ? "IOERR" : "UNSUPP");
+		note(status[0] == VBLK_S_IOERR ? "status IOERR" : "status UNSUPP");
 		return 0;
 	case O_NR:
-		rt_snprintf(how, sizeof(how), "NEEDS_RESET");
+		note("NEEDS_RESET");
 		return 0;
 	case O_HANG:
-		rt_snprintf(how, sizeof(how), "never completed");
+		note("never completed");
 		return 0;
 	case O_OK:
 		return fail("device completed the bad request with status OK");
@@ -204,8 +221,9 @@ static int chain(struct vring_desc *ds, unsigned n)
 
 static int c_loop(void)
 {
-	struct vring_desc d[] = {HDR(1), WR(data[0], 512, 0)};
-	set_hdr(VBLK_T_IN, PROTECTED);
+	/* OUT: header -> data -> header ...: all readable, so only the loop is wrong. */
+	struct vring_desc d[] = {HDR(1), D((uint64_t)data[0], 512, VRING_DESC_F_NEXT, EVIL)};
+	set_hdr(VBLK_T_OUT, PROTECTED);
 	return chain(d, 2);
 }
 
@@ -213,14 +231,17 @@ static int c_longchain(void)
 {
 	unsigned i;
 
-	/* 127 direct descriptors, then an indirect one: 129 in all > 128. */
-	set_hdr(VBLK_T_IN, PROTECTED);
+	/*
+	 * OUT: 127 readable direct descriptors, then an indirect one with
+	 * readable data and the status: 129 in all > 128, in a valid order.
+	 */
+	set_hdr(VBLK_T_OUT, PROTECTED);
 	blk.q.desc[0] = D((uint64_t)&hdr, 16, VRING_DESC_F_NEXT, 1);
 	for (i = 1; i < VQ_MAX_SIZE - 1; i++)
-		blk.q.desc[i] = D((uint64_t)data[0] + 8 * i, 8,
-				  VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, (uint16_t)(i + 1));
+		blk.q.desc[i] =
+		    D((uint64_t)data[0] + 8 * i, 8, VRING_DESC_F_NEXT, (uint16_t)(i + 1));
 	blk.q.desc[VQ_MAX_SIZE - 1] = D((uint64_t)itab[0], 32, D_INDIRECT, 0);
-	itab[0][0] = D((uint64_t)data[1], 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	itab[0][0] = D((uint64_t)data[1], 504, VRING_DESC_F_NEXT, 1);
 	itab[0][1] = D((uint64_t)status, 1, VRING_DESC_F_WRITE, 0);
 	submit(0);
 	return expect_error(wait(NULL));
@@ -256,7 +277,17 @@ static int c_ind_len(void)
 
 static int c_ind_big(void)
 {
-	return indirect(16 * (VQ_MAX_SIZE + 1), (uint64_t)itab[0]);
+	struct vring_desc d[] = {D((uint64_t)itab[0], 16 * (VQ_MAX_SIZE + 1), D_INDIRECT, 0)};
+	unsigned i;
+
+	/* A table of 129 entries, all chained: longer than the queue. */
+	set_hdr(VBLK_T_IN, PROTECTED);
+	itab[0][0] = D((uint64_t)&hdr, 16, VRING_DESC_F_NEXT, 1);
+	for (i = 1; i < VQ_MAX_SIZE; i++)
+		itab[0][i] = D((uint64_t)data[0] + 16 * i, 16,
+			       VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, (uint16_t)(i + 1));
+	itab[0][VQ_MAX_SIZE] = D((uint64_t)status, 1, VRING_DESC_F_WRITE, 0);
+	return chain(d, 1);
 }
 
 static int c_ind_nested(void)
@@ -305,30 +336,40 @@ static int c_buf_hole(void)
 	return 0;
 }
 
-/* End of the highest RAM entry below 4 GiB. */
-static uint64_t ram_top(void)
+/* End of the highest RAM entry below 4 GiB (below_4g) or anywhere. */
+static uint64_t ram_end(int below_4g)
 {
 	const struct rt_memmap_entry *m;
-	uint64_t top = 0;
+	uint64_t top = 0, end;
 	unsigned n, i;
 
 	m = rt_memmap(&n);
-	for (i = 0; i < n; i++)
-		if (m[i].type == RT_MEM_RAM && m[i].addr + m[i].size > top &&
-		    m[i].addr + m[i].size <= (1ULL << 32))
-			top = m[i].addr + m[i].size;
+	for (i = 0; i < n; i++) {
+		end = m[i].addr + m[i].size;
+		if (m[i].type == RT_MEM_RAM && end > top && (!below_4g || end <= (1ULL << 32)))
+			top = end;
+	}
 	return top;
+}
+
+static uint64_t ram_top(void)
+{
+	return ram_end(1);
 }
 
 static int c_buf_high(void)
 {
-	uint64_t top = ram_top();
+	uint64_t top = ram_top(), high = ram_end(0);
 
-	/* Straddling the end of RAM, and beyond 4 GiB (RAM is smaller). */
-	if (top < (3ULL << 30))
-		STEP(bad_buffer(top - 256, 512));
-	STEP(bad_buffer(0x100000000ULL + (64ULL << 30), 512));
-	STEP(bad_out_buffer(0x100000000ULL + (64ULL << 30), 512));
+	/* Straddling the end of (low) RAM: into the PCI hole when RAM is 3 GiB+. */
+	STEP(bad_buffer(top - 256, 512));
+	STEP(bad_out_buffer(top - 256, 512));
+	/* Straddling the end of high RAM, when there is some. */
+	if (high > (1ULL << 32))
+		STEP(bad_buffer(high - 256, 512));
+	/* Far beyond RAM. */
+	STEP(bad_buffer(high + (64ULL << 30), 512));
+	STEP(bad_out_buffer(high + (64ULL << 30), 512));
 	return 0;
 }
 
@@ -643,11 +684,11 @@ static int bad_queue(uint16_t size, uint64_t desc, uint64_t avail, uint64_t used
 	mmio_write32(c + C_Q_USED + 4, (uint32_t)(used >> 32));
 	mmio_write16(c + C_Q_ENABLE, 1);
 	if (virtio_status(&blk.pci) & NEEDS_RESET) {
-		rt_snprintf(how, sizeof(how), "NEEDS_RESET");
+		note("NEEDS_RESET");
 		return 0;
 	}
 	if (mmio_read16(c + C_Q_ENABLE) == 0) {
-		rt_snprintf(how, sizeof(how), "queue_enable stays 0");
+		note("queue_enable stays 0");
 		return 0;
 	}
 	/* Enabled anyway: the device must not use it. Kick it and look. */
@@ -655,10 +696,10 @@ static int bad_queue(uint16_t size, uint64_t desc, uint64_t avail, uint64_t used
 	mmio_write16(blk.pci.notify_base, 0);
 	rt_sleep_us(50000);
 	if (virtio_status(&blk.pci) & NEEDS_RESET) {
-		rt_snprintf(how, sizeof(how), "NEEDS_RESET on kick");
+		note("NEEDS_RESET on kick");
 		return 0;
 	}
-	rt_snprintf(how, sizeof(how), "accepted, never used");
+	note("accepted, never used");
 	return 0;
 }
 
@@ -710,7 +751,7 @@ static int c_features(void)
 	if (mmio_read32(c + C_GF) != g1)
 		return fail("driver features (high) changed after FEATURES_OK");
 	if (virtio_status(&blk.pci) & NEEDS_RESET) {
-		rt_snprintf(how, sizeof(how), "NEEDS_RESET");
+		note("NEEDS_RESET");
 		return 0;
 	}
 	rt_snprintf(how, sizeof(how), "features frozen");
@@ -793,7 +834,7 @@ static int c_odd(void)
 	mmio_write32(bar + size - 2, 0x5a5a5a5a);
 	mmio_write64(bar + size - 4, ~0ULL);
 	if (virtio_status(&blk.pci) & NEEDS_RESET) {
-		rt_snprintf(how, sizeof(how), "NEEDS_RESET");
+		note("NEEDS_RESET");
 		return 0;
 	}
 	if (mmio_read16(c + C_NUMQ) == 0 || mmio_read16(c + C_NUMQ) > 16)
