@@ -78,14 +78,16 @@ static void note(const char *what)
 	memcpy(how + n, what, l + 1);
 }
 
+static unsigned step; /* chains submitted in this scenario, for FAIL messages */
+
 static int fail(const char *why)
 {
-	rt_printf("blkevil: FAIL %s %s\n", cur, why);
+	rt_printf("blkevil: FAIL %s %s (step %u)\n", cur, why, step);
 	return -1;
 }
 
-/* Re-initialise from scratch, optionally offering indirect descriptors. */
-static int evil_init(void)
+/* Reset and re-initialise: FLUSH, INDIRECT_DESC and the `extra` features. */
+static int evil_init_with(uint64_t extra)
 {
 	static const uint16_t ids[] = {0x1042, 0x1001};
 	int idx = pci_find(0x1af4, ids, 2, 0);
@@ -93,7 +95,7 @@ static int evil_init(void)
 	memset(&blk, 0, sizeof(blk));
 	if (idx < 0)
 		return fail("no virtio-blk function");
-	if (virtio_pci_init(&blk.pci, (uint32_t)idx, 1ULL << F_FLUSH | 1ULL << F_INDIRECT,
+	if (virtio_pci_init(&blk.pci, (uint32_t)idx, 1ULL << F_FLUSH | 1ULL << F_INDIRECT | extra,
 			    &blk.features))
 		return fail("virtio_pci_init");
 	blk.capacity = mmio_read32(blk.pci.device) | (uint64_t)mmio_read32(blk.pci.device + 4)
@@ -104,6 +106,11 @@ static int evil_init(void)
 	if (virtio_status(&blk.pci) != 15)
 		return fail("device_status after DRIVER_OK is not 15");
 	return 0;
+}
+
+static int evil_init(void)
+{
+	return evil_init_with(0);
 }
 
 static uint8_t pattern(unsigned k, unsigned i)
@@ -209,6 +216,7 @@ static int chain(struct vring_desc *ds, unsigned n)
 
 	for (i = 0; i < n; i++)
 		blk.q.desc[EVIL + i] = ds[i];
+	step++;
 	submit(EVIL);
 	return expect_error(wait(NULL));
 }
@@ -597,16 +605,196 @@ static int c_inflight_dup(void)
 	return 0;
 }
 
-/* ---- transport scenarios ---- */
-
-static uint64_t common(void)
+static uint64_t common_cfg(void)
 {
 	return blk.pci.common;
 }
 
+/* DISCARD / WRITE_ZEROES with bad segments (16 bytes each after the header). */
+static int segs(uint32_t type, unsigned nseg, uint32_t bytes, uint64_t sector, uint32_t num,
+		uint32_t flags)
+{
+	unsigned i;
+
+	for (i = 0; i < nseg; i++) {
+		memcpy(data[1] + 16 * i, &sector, 8);
+		memcpy(data[1] + 16 * i + 8, &num, 4);
+		memcpy(data[1] + 16 * i + 12, &flags, 4);
+	}
+	{
+		struct vring_desc d[] = {
+		    HDR(1), D((uint64_t)data[1], bytes, VRING_DESC_F_NEXT, EVIL + 2), STATUS};
+		set_hdr(type, 0);
+		if (!bytes)
+			d[1] = d[2];
+		return chain(d, bytes ? 3 : 2) ? -1 : 0;
+	}
+}
+
+#define F_DISCARD 13
+#define F_WZ	  14
+#define SEGSTEP(...)                                                                               \
+	do {                                                                                       \
+		if (evil_init_with(1ULL << F_DISCARD | 1ULL << F_WZ) || segs(__VA_ARGS__))         \
+			return -1;                                                                 \
+	} while (0)
+
+static int c_discard(void)
+{
+	uint64_t cap = blk.capacity;
+	unsigned k;
+
+	if (evil_init_with(1ULL << F_DISCARD | 1ULL << F_WZ))
+		return -1;
+	if (!(blk.features & (1ULL << F_DISCARD | 1ULL << F_WZ))) {
+		note("not offered");
+		return 0;
+	}
+	for (k = 0; k < 2; k++) {
+		uint32_t t = k ? 13 : 11;
+
+		if (!(blk.features & (1ULL << (k ? F_WZ : F_DISCARD))))
+			continue;
+		/* no segment, a partial one, more than max_discard_seg (16) */
+		SEGSTEP(t, 0, 0, PROTECTED, 1, 0);
+		SEGSTEP(t, 1, 17, PROTECTED, 1, 0);
+		SEGSTEP(t, 17, 17 * 16, PROTECTED, 1, 0);
+		/* beyond capacity, sector * 512 overflowing, too many sectors */
+		SEGSTEP(t, 1, 16, cap, 1, 0);
+		SEGSTEP(t, 1, 16, cap - 1, 2, 0);
+		SEGSTEP(t, 1, 16, (1ULL << 55) + PROTECTED, 1, 0);
+		SEGSTEP(t, 1, 16, ~0ULL, 1, 0);
+		SEGSTEP(t, 1, 16, PROTECTED, 0xffffffffu, 0);
+		/* unknown flags (UNMAP is only for WRITE_ZEROES) */
+		SEGSTEP(t, 1, 16, PROTECTED, 1, k ? 2 : 1);
+		/* one good segment, then a bad one: nothing may be done */
+		if (evil_init_with(1ULL << F_DISCARD | 1ULL << F_WZ))
+			return -1;
+		{
+			uint64_t sec[2] = {PROTECTED, cap};
+			uint32_t num = 8, fl = 0;
+			memcpy(data[1], &sec[0], 8);
+			memcpy(data[1] + 8, &num, 4);
+			memcpy(data[1] + 12, &fl, 4);
+			memcpy(data[1] + 16, &sec[1], 8);
+			memcpy(data[1] + 24, &num, 4);
+			memcpy(data[1] + 28, &fl, 4);
+			struct vring_desc d[] = {
+			    HDR(1), D((uint64_t)data[1], 32, VRING_DESC_F_NEXT, EVIL + 2), STATUS};
+			set_hdr(t, 0);
+			if (chain(d, 3))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* DRIVER_OK not set yet: the device must not consume the ring. */
+static int c_kick_early(void)
+{
+	static const uint16_t ids[] = {0x1042, 0x1001};
+	int idx = pci_find(0x1af4, ids, 2, 0), slot;
+	uint64_t end;
+	uint8_t st;
+
+	memset(&blk, 0, sizeof(blk));
+	if (idx < 0 || virtio_pci_init(&blk.pci, (uint32_t)idx, 1ULL << F_FLUSH, &blk.features) ||
+	    virtio_queue_init(&blk.pci, 0, &blk.q, VQ_MAX_SIZE))
+		return fail("init");
+	blk.capacity = 1024;
+	slot = vblk_submit(&blk, VBLK_T_IN, SCRATCH, data[0], 512);
+	if (slot < 0)
+		return fail("submit");
+	vblk_kick(&blk);
+	mmio_write8(blk.pci.common + C_STATUS, 1 | 2 | 4); /* DRIVER_OK without FEATURES_OK */
+	vblk_kick(&blk);
+	end = rdtsc() + rt_tsc_hz() / 10;
+	while (rdtsc() < end)
+		if (blk.q.used.idx != 0)
+			return fail("request consumed before DRIVER_OK");
+	if (virtio_status(&blk.pci) != (1 | 2 | 8))
+		return fail("DRIVER_OK without FEATURES_OK was accepted");
+	/* Now properly: the queued request is served. */
+	virtio_driver_ok(&blk.pci);
+	vblk_kick(&blk);
+	end = rdtsc() + rt_tsc_hz();
+	while ((st = vblk_take(&blk, slot)) == VBLK_S_PENDING && rdtsc() < end)
+		if (vblk_poll(&blk) < 0)
+			return fail("poll");
+	if (st != VBLK_S_OK)
+		return fail("queued request not served after DRIVER_OK");
+	note("not consumed before DRIVER_OK");
+	return 0;
+}
+
+/* Features the device did not offer, or no VERSION_1: FEATURES_OK must not stick. */
+static int c_bad_features(void)
+{
+	static const uint32_t lo[] = {0xffffffffu, 1u << 9, 0};
+	static const uint32_t hi[] = {0x1, 0x0, 0x80000001u};
+	uint64_t c = common_cfg();
+	unsigned i;
+
+	for (i = 0; i < 3; i++) {
+		mmio_write8(c + C_STATUS, 0);
+		while (virtio_status(&blk.pci))
+			cpu_relax();
+		mmio_write8(c + C_STATUS, 1 | 2);
+		mmio_write32(c + C_GFSELECT, 0);
+		mmio_write32(c + C_GF, lo[i]);
+		mmio_write32(c + C_GFSELECT, 1);
+		mmio_write32(c + C_GF, hi[i]);
+		mmio_write8(c + C_STATUS, 1 | 2 | 8);
+		if (virtio_status(&blk.pci) & 8)
+			return fail("FEATURES_OK stuck with bad features");
+		mmio_write8(c + C_STATUS, 1 | 2 | 8 | 4);
+		if (virtio_status(&blk.pci) & 4)
+			return fail("DRIVER_OK stuck without FEATURES_OK");
+	}
+	note("FEATURES_OK refused");
+	return 0;
+}
+
+/* Reset with 32 reads in flight: afterwards the device leaves the old rings alone. */
+static int c_reset_inflight(void)
+{
+	static uint8_t bufs[VBLK_MAX_INFLIGHT][16384] __attribute__((aligned(4096)));
+	uint16_t used;
+	uint64_t end;
+	int k;
+
+	for (k = 0; k < VBLK_MAX_INFLIGHT; k++)
+		if (vblk_submit(&blk, VBLK_T_IN, (uint64_t)k * 32, bufs[k], 16384) < 0)
+			return fail("submit");
+	vblk_kick(&blk);
+	/* Reset once the device has started (or after 100 ms). */
+	end = rdtsc() + rt_tsc_hz() / 10;
+	while (!blk.q.used.idx && rdtsc() < end)
+		cpu_relax();
+	mmio_write8(blk.pci.common + C_STATUS, 0);
+	while (virtio_status(&blk.pci))
+		cpu_relax();
+	used = blk.q.used.idx;
+	for (k = 0; k < VBLK_MAX_INFLIGHT; k++)
+		memset(bufs[k], 0x3c, 16384);
+	end = rdtsc() + rt_tsc_hz() / 10;
+	while (rdtsc() < end)
+		cpu_relax();
+	if (blk.q.used.idx != used)
+		return fail("device wrote the used ring after the reset finished");
+	for (k = 0; k < VBLK_MAX_INFLIGHT; k++)
+		if (bufs[k][0] != 0x3c || bufs[k][16383] != 0x3c)
+			return fail("device wrote a buffer after the reset finished");
+	rt_snprintf(how, sizeof(how), "%u of %d completed before the reset, none after", used,
+		    VBLK_MAX_INFLIGHT);
+	return 0;
+}
+
+/* ---- transport scenarios ---- */
+
 static int c_ro_config(void)
 {
-	uint64_t c = common();
+	uint64_t c = common_cfg();
 	uint64_t cap = blk.capacity;
 	uint32_t df0, df1;
 	uint16_t numq = mmio_read16(c + C_NUMQ), noff = mmio_read16(c + C_Q_NOFF);
@@ -638,7 +826,7 @@ static int c_ro_config(void)
 
 static int c_qsel(void)
 {
-	uint64_t c = common();
+	uint64_t c = common_cfg();
 	static const uint16_t sel[] = {1, 15, 16, 0x7fff, 0xffff};
 	unsigned i;
 
@@ -673,7 +861,7 @@ static int bad_queue(uint16_t size, uint64_t desc, uint64_t avail, uint64_t used
 	memset(&blk, 0, sizeof(blk));
 	if (idx < 0 || virtio_pci_init(&blk.pci, (uint32_t)idx, 1ULL << F_FLUSH, &f))
 		return fail("init");
-	c = common();
+	c = common_cfg();
 	mmio_write16(c + C_Q_SELECT, 0);
 	mmio_write16(c + C_Q_SIZE, size);
 	mmio_write32(c + C_Q_DESC, (uint32_t)desc);
@@ -732,7 +920,7 @@ static int c_qaddr(void)
 
 static int c_features(void)
 {
-	uint64_t c = common();
+	uint64_t c = common_cfg();
 	uint32_t g0, g1;
 
 	mmio_write32(c + C_GFSELECT, 0);
@@ -760,7 +948,7 @@ static int c_features(void)
 
 static int c_msix(void)
 {
-	uint64_t c = common(), bar, size, t;
+	uint64_t c = common_cfg(), bar, size, t;
 	uint16_t v;
 	unsigned i;
 
@@ -803,7 +991,7 @@ static int c_msix(void)
 
 static int c_odd(void)
 {
-	uint64_t bar, size, c = common();
+	uint64_t bar, size, c = common_cfg();
 	static const uint32_t offs[] = {0x13,	0x15,	0x17,	0x1b,	0x1f,	0x21,	0x27,
 					0x2f,	0x37,	0x1001, 0x1003, 0x2001, 0x2007, 0x2ffd,
 					0x3001, 0x3fff, 0x4003, 0x4ffd, 0x5001, 0x7ff9, 0x7fff};
@@ -872,6 +1060,10 @@ static const struct evcase cases[] = {
     {"flush_data", c_flush_data},
     {"getid_small", c_getid_small},
     {"inflight_dup", c_inflight_dup},
+    {"discard", c_discard},
+    {"kick_early", c_kick_early},
+    {"bad_features", c_bad_features},
+    {"reset_inflight", c_reset_inflight},
     {"ro_config", c_ro_config},
     {"qsel", c_qsel},
     {"qsize", c_qsize},
@@ -885,6 +1077,7 @@ static int run(unsigned k)
 {
 	cur = cases[k].name;
 	how[0] = 0;
+	step = 0;
 	if (evil_init())
 		return -1;
 	if (cases[k].fn())
@@ -896,7 +1089,12 @@ static int run(unsigned k)
 	return 0;
 }
 
-int main(void)
+/*
+ * guest/rt enters rt_cpl3_entry() with a 16-byte aligned %rsp (iretq, no
+ * return address), so every C frame is 8 bytes off the SysV alignment and
+ * gcc's movdqa on stack temporaries faults (#GP). Realign here.
+ */
+__attribute__((force_align_arg_pointer)) int main(void)
 {
 	const char *want = rt_cmdline_get("case");
 	unsigned k, n = sizeof(cases) / sizeof(cases[0]), done = 0;

@@ -31,7 +31,7 @@ CASES = ["loop", "longchain", "next_range", "head_range", "ind_len", "ind_big",
          "ind_nested", "ind_outside", "buf_hole", "buf_high", "buf_wrap", "buf_ring",
          "order", "huge_len", "no_status", "ro_status", "avail_jump", "sector",
          "bad_type", "short_hdr", "flush_data", "getid_small", "inflight_dup",
-         "ro_config", "qsel", "qsize", "qaddr", "features", "msix", "odd"]
+         "discard", "kick_early", "bad_features", "reset_inflight", "ro_config", "qsel", "qsize", "qaddr", "features", "msix", "odd"]
 
 # cellvm's documented answers (device-procs/virtio/virtq.c: ring rule broken
 # -> NEEDS_RESET; device-procs/blk/blk_req.c: bad request content -> status).
@@ -41,6 +41,9 @@ CELLVM_HOW.update({
     "sector": "status IOERR", "bad_type": "status UNSUPP", "short_hdr": "status IOERR",
     "flush_data": "status OK, data ignored", "getid_small": "status IOERR",
     "inflight_dup": r"NEEDS_RESET after [01] completions|2 completions",
+    "discard": "status IOERR, status UNSUPP", "kick_early": "not consumed before DRIVER_OK",
+    "bad_features": "FEATURES_OK refused",
+    "reset_inflight": r"\d+ of 32 completed before the reset, none after",
     "ro_config": "writes ignored", "qsel": "ignored, queue 0 intact", "qsize": NR,
     "qaddr": NR, "features": "features frozen",
     "msix": "vectors refused, table writes contained", "odd": "odd accesses absorbed"})
