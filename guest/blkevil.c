@@ -17,6 +17,7 @@
 #include "rt.h"
 #include "virtio/pci.h"
 #include "virtio/vblk.h"
+#include "abi.h"
 
 #define SCRATCH	  64
 #define PROTECTED 128
@@ -1064,6 +1065,133 @@ static int c_odd(void)
 	return roundtrip(5);
 }
 
+/* Moves BAR0 to addr (decoding off while it changes). */
+static void bar0_set(uint32_t addr)
+{
+	uint16_t cmd = pci_read16(blk.pci.bdf, 0x04);
+
+	pci_write16(blk.pci.bdf, 0x04, (uint16_t)(cmd & ~3u));
+	pci_write32(blk.pci.bdf, 0x10, addr);
+	pci_write16(blk.pci.bdf, 0x04, (uint16_t)(cmd | 6));
+}
+
+/*
+ * Relocate BAR0: to a new place in the PCI window (the device, kicks
+ * included, must follow), onto addresses outside the window (RAM, the
+ * LAPIC, the top of memory: the BAR must not decode there), and back.
+ */
+static int c_bar_move(void)
+{
+	uint64_t size, old = pci_bar(blk.pci.bdf, 0, &size);
+	static const uint32_t outside[] = {0x00000000u, 0x00100000u, 0xfee00000u, 0xfffff000u,
+					   0xfe000000u};
+	uint32_t there = 0xd0000000u;
+	unsigned i;
+
+	if (!old || size < 0x1000)
+		return fail("BAR0");
+	/* Sizing: all ones reads back the size mask. */
+	bar0_set(0xffffffffu);
+	if ((pci_read32(blk.pci.bdf, 0x10) & ~0xfu) != (uint32_t) ~(size - 1))
+		return fail("BAR0 size mask");
+	bar0_set(there);
+	if (evil_init() || roundtrip(6))
+		return -1;
+	if (blk.pci.common != there)
+		return fail("device not found at the moved BAR0");
+	for (i = 0; i < sizeof(outside) / sizeof(outside[0]); i++) {
+		bar0_set(outside[i]);
+		/* Nothing decodes at the previous place any more. */
+		if (mmio_read16(there + C_NUMQ) != 0xffff)
+			return fail("BAR0 still decodes after moving out of the window");
+	}
+	/* A kick at the old address, now nothing's. */
+	mmio_write16(there + 0x3000, 0);
+	bar0_set((uint32_t)old);
+	if (evil_init() || roundtrip(7))
+		return -1;
+	rt_snprintf(how, sizeof(how), "device followed BAR0, outside the window it stays off");
+	return 0;
+}
+
+/*
+ * Compare the capability chains of two config-space snapshots, skipping the
+ * driver-writable parts: virtio_pci_cfg_cap's bar/offset/length/data and the
+ * MSI-X message control.
+ */
+static int caps_changed(const uint8_t *a, const uint8_t *b)
+{
+	unsigned p = a[0x34] & 0xfc, guard = 48, i, len;
+
+	if ((b[0x34] & 0xfc) != p)
+		return 1;
+	while (p && guard--) {
+		if (p < 0x40 || p > 0xf0)
+			return 1;
+		len = a[p] == 0x09 ? a[p + 2] : a[p] == 0x11 ? 12 : 2;
+		if (len > 256 - p)
+			return 1;
+		for (i = 0; i < len; i++) {
+			if (a[p] == 0x09 && a[p + 3] == 5 && i >= 4)
+				continue; /* PCI_CFG window */
+			if (a[p] == 0x11 && (i == 2 || i == 3))
+				continue; /* MSI-X control */
+			if (a[p + i] != b[p + i])
+				return 1;
+		}
+		p = a[p + 1] & 0xfc;
+	}
+	return 0;
+}
+
+/* Junk over the whole PCI configuration header and capabilities. */
+static int c_pci_cfg(void)
+{
+	uint32_t before[64], after[64], bdf = blk.pci.bdf;
+	unsigned off, port;
+
+	for (off = 0; off < 256; off += 4)
+		before[off / 4] = pci_read32(bdf, off);
+	for (off = 0; off < 256; off += 4) {
+		if (off == 0x10 || off == 0x04)
+			continue; /* BAR0 and command: c_bar_move */
+		pci_write32(bdf, off, 0xffffffffu);
+		pci_write32(bdf, off, 0);
+		/* odd widths and offsets through 0xcfc..0xcff */
+		for (port = 0; port < 4; port++) {
+			outl(CV_PORT_PCI_ADDR, 0x80000000u | (bdf << 8) | off);
+			outb((uint16_t)(CV_PORT_PCI_DATA + port), 0x5a);
+			outl(CV_PORT_PCI_ADDR, 0x80000000u | (bdf << 8) | off);
+			if (port < 3)
+				outw((uint16_t)(CV_PORT_PCI_DATA + port), 0x5a5a);
+			outl(CV_PORT_PCI_ADDR, 0x80000000u | (bdf << 8) | off);
+			(void)inl((uint16_t)(CV_PORT_PCI_DATA + port));
+		}
+	}
+	/* Address register junk: disabled bit, other buses, functions, then reads. */
+	outl(CV_PORT_PCI_ADDR, 0x7fffffffu);
+	(void)inl(CV_PORT_PCI_DATA);
+	outl(CV_PORT_PCI_ADDR, 0x80ff0000u | (bdf << 8));
+	(void)inl(CV_PORT_PCI_DATA);
+	outl(CV_PORT_PCI_DATA, 0xffffffffu);
+	outl(CV_PORT_PCI_ADDR, 0x80000000u | ((bdf | 7) << 8));
+	outl(CV_PORT_PCI_DATA, 0xffffffffu);
+	outw(CV_PORT_PCI_ADDR + 2, 0xffff);
+	for (off = 0; off < 256; off += 4)
+		after[off / 4] = pci_read32(bdf, off);
+	/* IDs, class, header type and capability pointers are read-only. */
+	if (after[0] != before[0] || after[2] != before[2] ||
+	    (after[3] ^ before[3]) & 0x00ff0000u || after[0x2c / 4] != before[0x2c / 4] ||
+	    (after[0x34 / 4] & 0xff) != (before[0x34 / 4] & 0xff))
+		return fail("read-only header fields changed");
+	if (caps_changed((const uint8_t *)before, (const uint8_t *)after))
+		return fail("capability list changed");
+	if (evil_init() || roundtrip(8))
+		return -1;
+	rt_snprintf(how, sizeof(how), "read-only fields kept, device works");
+	return 0;
+}
+
 /* Is name one of the comma-separated words of list? */
 static int listed(const char *list, const char *name)
 {
@@ -1120,6 +1248,8 @@ static const struct evcase cases[] = {
     {"features", c_features},
     {"msix", c_msix},
     {"odd", c_odd},
+    {"bar_move", c_bar_move},
+    {"pci_cfg", c_pci_cfg},
 };
 
 static int run(unsigned k)

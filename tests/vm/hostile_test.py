@@ -30,7 +30,8 @@ CASES = ["loop", "longchain", "next_range", "head_range", "ind_len", "ind_big",
          "ind_nested", "ind_outside", "buf_hole", "buf_high", "buf_wrap", "buf_ring",
          "order", "huge_len", "no_status", "ro_status", "avail_jump", "sector",
          "bad_type", "short_hdr", "flush_data", "getid_small", "inflight_dup",
-         "discard", "kick_early", "bad_features", "reset_inflight", "ro_config", "qsel", "qsize", "qaddr", "features", "msix", "odd"]
+         "discard", "kick_early", "bad_features", "reset_inflight", "ro_config", "qsel", "qsize", "qaddr", "features", "msix", "odd",
+         "bar_move", "pci_cfg"]
 
 # cellvm's documented answers (device-procs/virtio/virtq.c: ring rule broken
 # -> NEEDS_RESET; device-procs/blk/blk_req.c: bad request content -> status).
@@ -45,7 +46,9 @@ CELLVM_HOW.update({
     "reset_inflight": r"\d+ of 32 completed before the reset, none after",
     "ro_config": "writes ignored", "qsel": "ignored, queue 0 intact", "qsize": NR,
     "qaddr": NR, "features": "features frozen",
-    "msix": "vectors refused, table writes contained", "odd": "odd accesses absorbed"})
+    "msix": "vectors refused, table writes contained", "odd": "odd accesses absorbed",
+    "bar_move": "device followed BAR0, outside the window it stays off",
+    "pci_cfg": "read-only fields kept, device works"})
 
 # The ones QEMU -M pc also answers cleanly. It accepts buffers in the PCI
 # hole, past RAM, wrapping or over the rings, treats type 0x80000001 as a
