@@ -18,6 +18,7 @@
 #include "virtio/pci.h"
 #include "virtio/vblk.h"
 #include "abi.h"
+#include "smp.h"
 
 #define SCRATCH	  64
 #define PROTECTED 128
@@ -1192,6 +1193,120 @@ static int c_pci_cfg(void)
 	return 0;
 }
 
+/*
+ * Race: a second cpu rewrites the chain (addresses, lengths, flags, next
+ * indices, the header, an indirect table) while this one submits it again
+ * and again. Every snapshot the device takes is either valid (an IN read or
+ * GET_ID into data[]) or refused; whatever it answers, it must not crash.
+ */
+static volatile int race_run, race_started;
+
+static uint64_t rng(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+__attribute__((force_align_arg_pointer)) static void race_ap(unsigned int cpu)
+{
+	static const uint64_t addrs[] = {0, 0, 0, 0xd0000000ULL, 0xfffffffffffffe00ULL, 0};
+	static const uint32_t lens[] = {512, 1024, 8192, 0xffffffffu, 0, 16, 1};
+	static const uint64_t sectors[] = {SCRATCH, SCRATCH + 1, 0, ~0ULL, 1ULL << 55};
+	static const uint32_t types[] = {VBLK_T_IN, T_GET_ID, 0x1234, VBLK_T_FLUSH};
+	uint64_t x = 0x9e3779b97f4a7c15ULL * (cpu + 1), r;
+	uint64_t a[6];
+	volatile struct vring_desc *d;
+
+	a[0] = (uint64_t)data[0];
+	a[1] = (uint64_t)data[0] + 512;
+	a[2] = (uint64_t)itab[0];
+	a[3] = addrs[3];
+	a[4] = addrs[4];
+	a[5] = (uint64_t)&blk.q.used;
+	race_started = 1;
+	while (race_run) {
+		r = rng(&x);
+		switch (r % 8) {
+		case 0:
+		case 1:
+			d = &blk.q.desc[EVIL + 1 + (r >> 8) % 2];
+			if ((r >> 8) % 2) /* status: somewhere in status[] or gone */
+				d->addr = (r >> 16) % 4 ? (uint64_t)status + (r >> 20) % 8 : a[3];
+			else
+				d->addr = a[(r >> 16) % 6];
+			break;
+		case 2:
+			blk.q.desc[EVIL + 1 + (r >> 8) % 2].len = lens[(r >> 16) % 7];
+			break;
+		case 3:
+			blk.q.desc[EVIL + (r >> 8) % 3].flags = (uint16_t)((r >> 16) & 7);
+			break;
+		case 4:
+			blk.q.desc[EVIL + (r >> 8) % 3].next = (uint16_t)(EVIL + (r >> 16) % 4);
+			break;
+		case 5:
+			hdr.sector = sectors[(r >> 8) % 5];
+			break;
+		case 6:
+			hdr.type = types[(r >> 8) % 4];
+			break;
+		case 7:
+			itab[0][(r >> 8) % 4] =
+			    D(a[(r >> 16) % 6], lens[(r >> 24) % 7], (uint16_t)((r >> 32) & 7),
+			      (uint16_t)((r >> 40) % 5));
+			break;
+		}
+	}
+	race_started = 0;
+}
+
+static int c_race(void)
+{
+	unsigned i, n = (unsigned)rt_cmdline_u64("race_iters", 500), cnt[5] = {0};
+	enum outcome o;
+	uint64_t end;
+
+	if (rt_smp_expected() < 2) {
+		rt_snprintf(how, sizeof(how), "skipped: needs cpus=2");
+		return 0;
+	}
+	race_run = 1;
+	if (rt_smp_online < 2 && rt_smp_start(race_ap))
+		return fail("cannot start the second cpu");
+	end = rdtsc() + 5 * rt_tsc_hz();
+	while (!race_started && rdtsc() < end)
+		cpu_relax();
+	if (!race_started)
+		return fail("second cpu did not start");
+	for (i = 0; i < n; i++) {
+		struct vring_desc d[] = {HDR(1), WR(data[0], 512, 2), STATUS};
+		unsigned k;
+
+		for (k = 0; k < 3; k++)
+			blk.q.desc[EVIL + k] = d[k];
+		set_hdr(VBLK_T_IN, SCRATCH);
+		submit(EVIL);
+		o = wait(NULL);
+		cnt[o]++;
+		if (o == O_NR || o == O_HANG || o == O_BAD) {
+			if (evil_init())
+				break;
+		}
+	}
+	race_run = 0;
+	while (race_started)
+		cpu_relax();
+	if (i < n)
+		return -1;
+	rt_snprintf(
+	    how, sizeof(how),
+	    "%u rounds: %u OK, %u error, %u NEEDS_RESET, %u status elsewhere, %u unanswered", n,
+	    cnt[O_OK], cnt[O_ERR], cnt[O_NR], cnt[O_BAD], cnt[O_HANG]);
+	return 0;
+}
+
 /* Is name one of the comma-separated words of list? */
 static int listed(const char *list, const char *name)
 {
@@ -1250,6 +1365,7 @@ static const struct evcase cases[] = {
     {"odd", c_odd},
     {"bar_move", c_bar_move},
     {"pci_cfg", c_pci_cfg},
+    {"race", c_race},
 };
 
 static int run(unsigned k)
