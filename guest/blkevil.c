@@ -1048,6 +1048,20 @@ static int c_odd(void)
 		if (offs[i] + 2 <= size)
 			mmio_write16(a, 0xa5a5);
 	}
+	/* 16-byte SSE and string accesses (the emulator splits them). */
+	{
+		uint8_t tmp[32] __attribute__((aligned(16)));
+		uint64_t src = c, dst = (uint64_t)tmp, cnt = 24;
+
+		__asm__ volatile("movdqu (%0), %%xmm0; movdqu %%xmm0, (%1)" ::"r"(c), "r"(tmp)
+				 : "xmm0", "memory");
+		__asm__ volatile("rep movsb" : "+S"(src), "+D"(dst), "+c"(cnt)::"memory");
+		/* a string write of junk onto the ISR and device config */
+		src = (uint64_t)tmp;
+		dst = blk.pci.isr;
+		cnt = 4;
+		__asm__ volatile("rep movsb" : "+S"(src), "+D"(dst), "+c"(cnt)::"memory");
+	}
 	/* Accesses crossing the end of BAR0. */
 	(void)mmio_read32(bar + size - 2);
 	(void)mmio_read64(bar + size - 4);
