@@ -10,9 +10,11 @@
  * sector use PROTECTED, which no valid request ever writes: the host checks
  * the image outside the scratch sectors is unchanged.
  *
- * case=A,B,C runs several, in the table's order.
+ * case=A,B,C runs several, in the table's order. wait_ms=N (2000) bounds
+ * the wait before a request counts as unanswered; race (a second vCPU
+ * rewriting the chain) needs cpus=2 and runs race_iters=N (500) rounds.
  * Output: "blkevil: CASE ok (how)" per scenario, then "blkevil: PASS" (exit
- * 0), or "blkevil: FAIL CASE why" (exit 1).
+ * 0), or "blkevil: FAIL CASE why (step N)" (exit 1; 2 for no such case).
  */
 #include "rt.h"
 #include "virtio/pci.h"
