@@ -115,6 +115,7 @@ rt_enter_long_mode32:		/* also reached by APs from the trampoline */
 	incl %eax
 	shll $16, %eax			/* RT_USTACK_SIZE */
 	leaq rt_ustacks(%rax), %rax
+	subq $8, %rax			/* as if called: rsp + 8 is 16-byte aligned (SysV ABI) */
 	pushq $RT_SEL_UDATA
 	pushq %rax
 	pushq $0x2
@@ -183,7 +184,7 @@ rt_exc_common:
 	movq 8(%rsp), %r8		/* cs */
 	movq %rsp, %rax
 	andq $~(RT_KSTACK_SIZE - 1), %rax
-	addq $(RT_KSTACK_SIZE / 2), %rax
+	addq $(RT_KSTACK_SIZE / 2 - 8), %rax	/* as if called (SysV stack alignment) */
 	pushq $RT_SEL_UDATA
 	pushq %rax
 	pushq $0x2
