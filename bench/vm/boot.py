@@ -155,6 +155,7 @@ def main():
     rounds = int(sys.argv[4]) if len(sys.argv) > 4 else 15
     mem_rounds = int(sys.argv[5]) if len(sys.argv) > 5 else 3
     have_qemu = shutil.which("qemu-system-x86_64") and os.access("/dev/kvm", os.W_OK)
+    load = os.getloadavg()[0]
     broker, cpu, cv_first, q_first = [], [], [], []
     for _ in range(rounds):
         _, err, p = first_byte(cellvm_cmd(build, selftest, "none"))
@@ -172,6 +173,7 @@ def main():
             if f is None:
                 raise SystemExit("boot bench: QEMU printed nothing\n" + err)
             q_first.append(f * 1000)
+    emit("boot.host_load_1m", max(load, os.getloadavg()[0]), "load")
     emit("boot.start_to_first_insn_ms", median(cv_first), "ms", "qemu-microvm",
          median(q_first))
     emit("boot.broker_boot_timer_ms", median(broker), "ms", "qemu-microvm", median(q_first))
