@@ -70,6 +70,7 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 
 	d->pidfd = -1;
 	d->ctl = -1;
+	d->kept_fd = -1;
 	if (d->nirq > VM_DEV_MAX_EVENTFDS || d->nkick > VM_DEV_MAX_EVENTFDS) {
 		snprintf(err, n, "%s: too many interrupt or kick fds", d->type);
 		return -1;
@@ -108,7 +109,7 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	/* The device's whole fd table; each entry says why it is there. */
 	struct jail_fd jf[8 + 2 * VM_DEV_MAX_EVENTFDS + DEV_MAX_BACKEND_FDS];
 	unsigned nj = 0;
-	jf[nj++] = (struct jail_fd){STDERR_FILENO, STDERR_FILENO, "diagnostics to the broker's stderr"};
+	jf[nj++] = (struct jail_fd){ids->diag_fd, STDERR_FILENO, "diagnostics, relayed by the broker"};
 	jf[nj++] = (struct jail_fd){ctl[1], DEV_FD_CONTROL, "its dev_plan; hang-up = VM ending"};
 	jf[nj++] = (struct jail_fd){chan[1], DEV_FD_CHAN, "register accesses from the vcpu-worker"};
 	if (d->transport == VM_DEV_RING) {
@@ -191,7 +192,10 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	}
 	GIVE(dup(d->pidfd), vd->fd_peer, "device pidfd: notice its death at once");
 	vd->nirqfd = d->nirq;
+	memcpy(vd->irq_gsi, d->irq_gsi, sizeof(vd->irq_gsi));
 	for (unsigned i = 0; i < d->nirq; i++) {
+		if (d->keep_irq == i + 1)
+			d->kept_fd = dup(irq[i]);
 		GIVE(irq[i], vd->fd_irq[i], "irqfd to register with KVM for the device");
 		irq[i] = -1;
 	}

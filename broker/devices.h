@@ -24,6 +24,9 @@ struct devproc {
 	struct vm_region regions[VM_DEV_MAX_REGIONS];
 	unsigned nregions;
 	unsigned irq, nirq;	 /* legacy GSI base and count of irqfds */
+	uint32_t irq_gsi[VM_DEV_MAX_EVENTFDS]; /* per irqfd GSI (0: irq + i; VM_IRQ_NOT_GSI) */
+	unsigned keep_irq;	 /* 1 + index of an irqfd the broker keeps a copy of; 0: none */
+	int kept_fd;		 /* that copy (e.g. the i8042 reset line), -1 */
 	int backend[DEV_MAX_BACKEND_FDS]; /* fds handed to the device */
 	const char *backend_why[DEV_MAX_BACKEND_FDS];
 	unsigned nbackend;
@@ -48,6 +51,10 @@ struct vm_ids {
 	const char *cgroup; /* every child joins it */
 	const struct vm_label *label; /* SELinux: the VM's category pair (inactive: none) */
 	unsigned ncpus;		      /* vCPUs: host CPUs 0..ncpus-1 are theirs */
+	/* Children's stderr: a non-blocking pipe the broker relays. Not the
+	 * broker's own stderr: a child's RLIMIT_FSIZE 0 would lose every line
+	 * written to a log file, and a child must never block on it. */
+	int diag_fd;
 };
 
 /* Keep a device process off the vCPUs' host CPUs, if any are left. */

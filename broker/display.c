@@ -282,7 +282,7 @@ int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned sl
 	}
 	struct jail_fd jf[10];
 	unsigned nj = 0;
-	jf[nj++] = (struct jail_fd){STDERR_FILENO, STDERR_FILENO, "diagnostics to the broker's stderr"};
+	jf[nj++] = (struct jail_fd){ids->diag_fd, STDERR_FILENO, "diagnostics, relayed by the broker"};
 	jf[nj++] = (struct jail_fd){ctl[1], VNC_FD_CONTROL, "its plan; hang-up = stop"};
 	jf[nj++] = (struct jail_fd){vp->listen_fd, VNC_FD_LISTEN, "accept RFB clients (bound by the broker)"};
 	if (vp->ws_fd >= 0)
@@ -345,4 +345,33 @@ void display__stop_vnc(struct vncproc *vp)
 		close(vp->pidfd);
 		vp->pidfd = -1;
 	}
+}
+
+int display__prepare_input(struct devproc *d, struct vncproc *vp)
+{
+	int sv[2];
+	/* SEQPACKET: one fixed-size event per datagram, dropped when full. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0) {
+		log__err("input socket: %s", strerror(errno));
+		return -1;
+	}
+	memset(d, 0, sizeof(*d));
+	d->type = "input";
+	d->dev_type = VM_DEV_INPUT;
+	d->transport = VM_DEV_RING;
+	d->regions[0] = (struct vm_region){VM_REGION_PIO, 0, CV_PORT_I8042_DATA, 1};
+	d->regions[1] = (struct vm_region){VM_REGION_PIO, 0, CV_PORT_I8042_CMD, 1};
+	d->nregions = 2;
+	/* irqfd 0: IRQ 1 (keyboard), 1: IRQ 12 (mouse), 2: the CPU reset line,
+	 * which only the broker watches. */
+	d->nirq = 3;
+	d->irq_gsi[0] = 1;
+	d->irq_gsi[1] = 12;
+	d->irq_gsi[2] = VM_IRQ_NOT_GSI;
+	d->keep_irq = 3;
+	d->backend[0] = sv[0];
+	d->backend_why[0] = "key and pointer events from the vnc process";
+	d->nbackend = 1;
+	vp->input_fd = sv[1];
+	return 0;
 }

@@ -39,6 +39,8 @@ int display__prepare_vga(struct devproc *d, unsigned slot, int *display_fd,
 /* Open the listener(s) and read the credentials. */
 int display__prepare_vnc(const struct vnc_opt *v, int display_fd, struct vncproc *vp,
 			 const struct vm_label *vl);
+/* The i8042 keyboard/mouse device fed by the vnc process. */
+int display__prepare_input(struct devproc *d, struct vncproc *vp);
 /* (Re)start the vnc process. */
 int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned slot);
 void display__stop_vnc(struct vncproc *vp);

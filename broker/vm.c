@@ -153,6 +153,8 @@ struct vm_run {
 	bool have_con;
 	struct vncproc vnc;
 	bool have_vnc;
+	int input;	 /* index of the i8042 device in dev[], or -1 */
+	int diag;	 /* read end of the children's stderr pipe */
 	int ctl_listen;	 /* --control socket, or -1 */
 	int display_ro;	 /* the display memfd, read-only (screendumps), or -1 */
 	struct vm_ids *ids;
@@ -301,7 +303,7 @@ static int screendump(struct vm_run *r, int out_fd, char *text, size_t n)
 		return -ENOENT;
 	}
 	struct jail_fd jf[] = {
-		{STDERR_FILENO, STDERR_FILENO, "diagnostics"},
+		{r->ids->diag_fd, STDERR_FILENO, "diagnostics, relayed by the broker"},
 		{r->display_ro, 3, "the display, read-only"},
 		{out_fd, 4, "the PNG file the requesting user opened"},
 	};
@@ -386,7 +388,17 @@ static void on_control(struct vm_run *r)
 	close(c);
 }
 
-enum { P_CTL, P_WORKER, P_CON, P_STDIN, P_SIG, P_VNC, P_CTLSOCK, P_DEV0 };
+/* Copy the children's diagnostics to our stderr; they wrote whole lines. */
+static void relay_diag(int fd)
+{
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+			break;
+}
+
+enum { P_CTL, P_WORKER, P_CON, P_STDIN, P_SIG, P_VNC, P_CTLSOCK, P_RESET, P_DIAG, P_DEV0 };
 
 static int supervise(struct vm_run *r)
 {
@@ -403,6 +415,9 @@ static int supervise(struct vm_run *r)
 		p[P_SIG] = (struct pollfd){.fd = r->sfd, .events = POLLIN};
 		p[P_VNC] = (struct pollfd){.fd = r->have_vnc ? r->vnc.pidfd : -1, .events = POLLIN};
 		p[P_CTLSOCK] = (struct pollfd){.fd = r->stopping ? -1 : r->ctl_listen, .events = POLLIN};
+		p[P_DIAG] = (struct pollfd){.fd = r->diag, .events = POLLIN};
+		p[P_RESET] = (struct pollfd){.fd = r->input >= 0 ? r->dev[r->input].kept_fd : -1,
+					     .events = POLLIN};
 		for (unsigned i = 0; i < r->ndev; i++)
 			p[P_DEV0 + i] = (struct pollfd){
 				.fd = r->dev[i].dead ? -1 : r->dev[i].pidfd, .events = POLLIN};
@@ -443,6 +458,15 @@ static int supervise(struct vm_run *r)
 			on_vnc_death(r);
 		if (p[P_CTLSOCK].revents)
 			on_control(r);
+		if (p[P_DIAG].revents)
+			relay_diag(r->diag);
+		if (p[P_RESET].revents) {
+			/* The guest pulsed the CPU reset line through the i8042. */
+			log__info("guest ended the run with status 0 (reset via i8042)");
+			set_status(r, 0);
+			close(r->dev[r->input].kept_fd);
+			r->dev[r->input].kept_fd = -1;
+		}
 		if (p[P_WORKER].revents)
 			reap_worker(r);
 		if (r->stopping && !r->worker_gone && r->stop_deadline_ns &&
@@ -452,6 +476,7 @@ static int supervise(struct vm_run *r)
 			r->stop_deadline_ns = now_ns() + 1000000000ull;
 		}
 	}
+	relay_diag(r->diag);
 	/* A device whose channel broke may be dying right now: give its pidfd a moment. */
 	for (unsigned i = 0; r->dev_failed && i < r->ndev; i++) {
 		struct pollfd q = {.fd = r->dev[i].pidfd, .events = POLLIN};
@@ -512,7 +537,7 @@ int vm__run(const struct run_opts *o)
 {
 	char err[256], path[4096];
 	int kvm = -1, kernel = -1, initrd = -1, ram = -1, ctl[2] = {-1, -1};
-	int ser_out = -1, ser_in = -1, exe = -1, sink = -1, display_fd = -1;
+	int ser_out = -1, ser_in = -1, exe = -1, sink = -1, display_fd = -1, diag[2] = {-1, -1};
 	struct vm_run *r = calloc(1, sizeof(*r));
 	struct vm_plan *plan = calloc(1, sizeof(*plan));
 	struct spawn_fd fds[16 + VM_MAX_DEVS * (4 + VM_DEV_MAX_EVENTFDS)];
@@ -528,9 +553,15 @@ int vm__run(const struct run_opts *o)
 	}
 	r->o = o;
 	r->status = -1;
-	r->ctl = r->pidfd = r->sfd = r->ctl_listen = r->display_ro = -1;
+	r->ctl = r->pidfd = r->sfd = r->ctl_listen = r->display_ro = r->input = r->diag = -1;
 	vm_ids(&ids, o->seccomp_log);
 	ids.ncpus = o->ncpus;
+	if (pipe2(diag, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log__err("diagnostics pipe: %s", strerror(errno));
+		goto out;
+	}
+	ids.diag_fd = diag[1];
+	r->diag = diag[0];
 	if (label__init((enum label_mode)o->selinux, err, sizeof(err)) < 0 ||
 	    label__vm_reserve(&vl, err, sizeof(err)) < 0) {
 		log__err("selinux: %s", err);
@@ -598,7 +629,7 @@ int vm__run(const struct run_opts *o)
 	snprintf(plan->cmdline, sizeof(plan->cmdline), "%s", o->cmdline);
 
 	/* The vcpu-worker's fd table; each entry says why it is there. */
-	fds[nfds++] = (struct spawn_fd){STDERR_FILENO, STDERR_FILENO, "diagnostics"};
+	fds[nfds++] = (struct spawn_fd){diag[1], STDERR_FILENO, "diagnostics, relayed by the broker"};
 	fds[nfds++] = (struct spawn_fd){ctl[1], CV_FD_CONTROL, "control: plan in, events out"};
 	fds[nfds++] = (struct spawn_fd){kvm, CV_FD_KVM, "create the VM (its creator owns it)"};
 	fds[nfds++] = (struct spawn_fd){ram, CV_FD_RAM, "guest RAM to map into the VM"};
@@ -642,9 +673,12 @@ int vm__run(const struct run_opts *o)
 	if (o->control && (r->ctl_listen = ctl__listen(o->control)) < 0)
 		goto out;
 	if (o->vnc.enabled) {
-		if (display__prepare_vnc(&o->vnc, display_fd, &r->vnc, &vl) < 0)
+		if (display__prepare_vnc(&o->vnc, display_fd, &r->vnc, &vl) < 0 ||
+		    display__prepare_input(&r->dev[r->ndev], &r->vnc) < 0)
 			goto out;
+		r->input = r->ndev++;
 		r->have_vnc = true;
+		plan->has_i8042 = 1;
 	}
 	for (unsigned i = 0; i < r->ndev; i++) {
 		unsigned index = plan->ndevs;
@@ -696,7 +730,11 @@ out:
 		for (unsigned i = 0; i < r->ndev; i++) {
 			devices__close_vcpu_fds(&r->dev[i]);
 			devices__stop(&r->dev[i]);
+			if (r->dev[i].kept_fd > 0)
+				close(r->dev[i].kept_fd);
 		}
+		if (r->diag >= 0)
+			relay_diag(r->diag); /* last words of the children */
 		if (r->have_con)
 			console__close(&r->con);
 		if (r->have_vnc) {
@@ -715,7 +753,7 @@ out:
 				close(more[i]);
 	}
 	int fds_to_close[] = {kvm,   kernel, initrd, ram,  ctl[0],	    ctl[1],
-			      ser_out, ser_in, exe,    sink, display_fd};
+			      ser_out, ser_in, exe,    sink, display_fd, diag[0], diag[1]};
 	for (unsigned i = 0; i < sizeof(fds_to_close) / sizeof(int); i++)
 		if (fds_to_close[i] >= 0)
 			close(fds_to_close[i]);

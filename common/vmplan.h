@@ -52,7 +52,11 @@ enum vm_dev_type {
 	VM_DEV_TESTDEV = 2,
 	VM_DEV_VIRTIO_BLK = 3,
 	VM_DEV_VGA = 4,
+	VM_DEV_INPUT = 5,
 };
+
+/* vm_dev.irq_gsi[i]: 0 = irq + i; VM_IRQ_NOT_GSI = an eventfd KVM must not see. */
+#define VM_IRQ_NOT_GSI 0xffffffffu
 
 enum vm_pci_kind { VM_PCI_VIRTIO = 1, VM_PCI_BOCHS_DISPLAY = 2 };
 
@@ -84,6 +88,7 @@ struct vm_dev {
 	int32_t fd_peer;      /* pidfd of the device process: readable when it dies */
 	uint32_t nirqfd;
 	int32_t fd_irq[VM_DEV_MAX_EVENTFDS]; /* irqfds: legacy GSI irq + i, or MSI-X vector i */
+	uint32_t irq_gsi[VM_DEV_MAX_EVENTFDS]; /* legacy GSI of irqfd i, if not irq + i */
 	struct vm_pci pci;
 };
 
@@ -100,6 +105,7 @@ struct vm_plan {
 	int32_t fd_serial_out;
 	int32_t fd_serial_in;
 	uint32_t seccomp_log; /* 1: name a blocked syscall before dying */
+	uint32_t has_i8042;   /* an i8042 device process owns ports 0x60/0x64 */
 	struct vm_dev devs[VM_MAX_DEVS];
 	char cmdline[VM_CMDLINE_MAX]; /* NUL-terminated */
 };

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include "profile.h"
@@ -21,6 +22,8 @@ static const struct sc_rule vnc_rules[] = {
 		SC_ARG_EQ(2, TCP_NODELAY)),
     SC_ALLOW_IF(shutdown, "hang up on a client", SC_ARG_EQ(1, SHUT_RDWR)),
     SC_ALLOW_IF(getrandom, "TLS and VNC-auth challenges", SC_ARG_EQ(2, 0)),
+    SC_ALLOW_IF(mremap, "realloc() of a large per-client output buffer (moves, never adds PROT_EXEC)",
+		SC_ARG_EQ(3, MREMAP_MAYMOVE)),
     SC_ALLOW_IF(rt_sigaction, "ignore SIGPIPE: a client hanging up must not kill the server",
 		SC_ARG_EQ(0, SIGPIPE)),
 };

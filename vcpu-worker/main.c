@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 	/* The VM and vCPUs exist: a compromised worker must not make more. */
 	close(CV_FD_KVM);
 	vcpu__init_signals();
-	if (platform__init() < 0)
+	if (platform__init(plan.has_i8042) < 0)
 		fatal("platform ports: cannot register");
 	if (devices__init(&vm, &plan, err, sizeof(err)) < 0)
 		fatal("%s", err);

@@ -90,7 +90,7 @@ static const struct iodev_ops mark_ops = {plat_read, mark_write};
 static const struct iodev_ops i8042_ops = {plat_read, i8042_write};
 static const struct iodev_ops post_ops = {plat_read, ignore_write};
 
-int platform__init(void)
+int platform__init(bool i8042_device)
 {
 	int r = iobus__register(IOBUS_PIO, CV_PORT_DEBUG_EXIT, CV_PORT_DEBUG_EXIT_LEN,
 				&debug_exit_ops, NULL, 0, "debug-exit");
@@ -99,7 +99,8 @@ int platform__init(void)
 				    "boot-timer");
 	if (!r)
 		r = iobus__register(IOBUS_PIO, CV_PORT_MARK, 4, &mark_ops, NULL, 0, "mark");
-	if (!r)
+	/* Without an i8042 device, still honour the reset line guests reboot with. */
+	if (!r && !i8042_device)
 		r = iobus__register(IOBUS_PIO, CV_PORT_I8042_CMD, 1, &i8042_ops, NULL, 0,
 				    "i8042-reset");
 	if (!r)

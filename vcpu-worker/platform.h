@@ -2,5 +2,7 @@
 #ifndef CELLVM_PLATFORM_H
 #define CELLVM_PLATFORM_H
 /* Register the debug-exit, boot-timer, mark, i8042-reset and POST ports. */
-int platform__init(void);
+#include <stdbool.h>
+/* i8042_device: ports 0x60/0x64 belong to a device process. */
+int platform__init(bool i8042_device);
 #endif

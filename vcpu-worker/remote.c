@@ -139,9 +139,16 @@ int remote__attach(struct vm *vm, const struct vm_dev *d, unsigned index, char *
 	if (e < 0)
 		return e;
 	for (unsigned i = 0; i < d->nirqfd; i++) {
-		e = kvm__irqfd(vm, d->fd_irq[i], d->irq + i);
+		uint32_t gsi = d->irq_gsi[i] ? d->irq_gsi[i] : d->irq + i;
+		if (gsi == VM_IRQ_NOT_GSI)
+			continue; /* e.g. the i8042 reset line, watched by the broker */
+		if (gsi >= 24) {
+			snprintf(err, n, "device %u: GSI %u out of range", index, gsi);
+			return -EINVAL;
+		}
+		e = kvm__irqfd(vm, d->fd_irq[i], gsi);
 		if (e < 0) {
-			snprintf(err, n, "device %u: KVM_IRQFD gsi %u: %s", index, d->irq + i,
+			snprintf(err, n, "device %u: KVM_IRQFD gsi %u: %s", index, gsi,
 				 strerror(-e));
 			return e;
 		}
