@@ -570,9 +570,11 @@ int vm__run(const struct run_opts *o)
 	ids.label = &vl;
 	cgroup__name(cgname, sizeof(cgname));
 	/* RAM is charged to the VM where its pages are touched; the rest is overhead. */
-	if (cgroup__create(cgname, o->mem_size + (512ULL << 20), 64 + 2 * o->ncpus) < 0)
+	if (cgroup__create(cgname, o->mem_size + (512ULL << 20), 64 + 2 * o->ncpus) < 0 ||
+	    cgroup__enter(cgname) < 0)
 		goto out;
-	ids.cgroup = cgname;
+	/* Children inherit the VM's cgroup from the broker: no per-child join. */
+	ids.cgroup = NULL;
 
 	if ((kvm = open_kvm()) < 0)
 		goto out;
@@ -698,7 +700,7 @@ int vm__run(const struct run_opts *o)
 		.uid = ids.uid_base,
 		.gid = ids.gid,
 		.seccomp_log = o->seccomp_log,
-		.cgroup = cgname,
+		.cgroup = NULL, /* inherited from the broker */
 		.selinux_exec_con = sel__exec_con(&vl, "vcpu", vcpu_con, sizeof(vcpu_con)),
 	};
 	r->pid = vm_spawn_worker(&vs, &r->pidfd, err, sizeof(err));
@@ -757,8 +759,10 @@ out:
 	for (unsigned i = 0; i < sizeof(fds_to_close) / sizeof(int); i++)
 		if (fds_to_close[i] >= 0)
 			close(fds_to_close[i]);
-	if (cgname[0])
+	if (cgname[0]) {
+		cgroup__leave();
 		cgroup__remove(cgname);
+	}
 	label__vm_release(&vl); /* restores every image label it changed */
 	free(r);
 	free(plan);
