@@ -23,7 +23,8 @@ int console__open(struct console *c, int sink, bool interactive, int *dev_out, i
 	}
 	/* The device must never block the broker, nor the broker the device. */
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
-	fcntl(out[1], F_SETFL, O_NONBLOCK); /* a stalled relay drops output, never blocks the UART */
+	fcntl(out[1], F_SETFL,
+	      O_NONBLOCK); /* a stalled relay drops output, never blocks the UART */
 	fcntl(in[1], F_SETFL, O_NONBLOCK);
 	fcntl(in[0], F_SETFL, O_NONBLOCK);
 	c->guest_out = out[0];

@@ -107,7 +107,7 @@ int ctl__client(int argc, char **argv)
 		log__err("%s: --control PATH is required", cmd);
 		return 125;
 	}
-	uint32_t c = !strcmp(cmd, "stop") ? CTL_STOP
+	uint32_t c = !strcmp(cmd, "stop")	  ? CTL_STOP
 		     : !strcmp(cmd, "screendump") ? CTL_SCREENDUMP
 						  : CTL_STATUS;
 	int fd = -1;

@@ -96,7 +96,7 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0 ||
 	    (d->transport == VM_DEV_RING && (pipe2(to_dev, O_CLOEXEC | O_NONBLOCK) < 0 ||
-					      pipe2(to_vcpu, O_CLOEXEC | O_NONBLOCK) < 0))) {
+					     pipe2(to_vcpu, O_CLOEXEC | O_NONBLOCK) < 0))) {
 		snprintf(err, n, "%s: control socket/eventfds: %s", d->type, strerror(errno));
 		goto out;
 	}
@@ -109,12 +109,15 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	/* The device's whole fd table; each entry says why it is there. */
 	struct jail_fd jf[8 + 2 * VM_DEV_MAX_EVENTFDS + DEV_MAX_BACKEND_FDS];
 	unsigned nj = 0;
-	jf[nj++] = (struct jail_fd){ids->diag_fd, STDERR_FILENO, "diagnostics, relayed by the broker"};
+	jf[nj++] =
+	    (struct jail_fd){ids->diag_fd, STDERR_FILENO, "diagnostics, relayed by the broker"};
 	jf[nj++] = (struct jail_fd){ctl[1], DEV_FD_CONTROL, "its dev_plan; hang-up = VM ending"};
 	jf[nj++] = (struct jail_fd){chan[1], DEV_FD_CHAN, "register accesses from the vcpu-worker"};
 	if (d->transport == VM_DEV_RING) {
-		jf[nj++] = (struct jail_fd){to_dev[0], DEV_FD_BELL_DEV, "doorbell: requests waiting"};
-		jf[nj++] = (struct jail_fd){to_vcpu[1], DEV_FD_BELL_VCPU, "doorbell: replies waiting"};
+		jf[nj++] =
+		    (struct jail_fd){to_dev[0], DEV_FD_BELL_DEV, "doorbell: requests waiting"};
+		jf[nj++] =
+		    (struct jail_fd){to_vcpu[1], DEV_FD_BELL_VCPU, "doorbell: replies waiting"};
 	}
 	if (d->needs_ram)
 		jf[nj++] = (struct jail_fd){ram_fd, DEV_FD_RAM, "guest RAM for DMA"};
@@ -129,17 +132,17 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	char *const argv[] = {bin, NULL};
 	char con[LABEL_CON_MAX];
 	struct jail_spec spec = {
-		.selinux_exec_con = sel__exec_con(ids->label, d->type, con, sizeof(con)),
-		.setexec = sel__setexec,
-		.type = d->type,
-		.exe_fd = exe,
-		.argv = argv,
-		.fds = jf,
-		.nfds = nj,
-		.uid = ids->uid_base + 1 + index,
-		.gid = ids->gid,
-		.cgroup = ids->cgroup,
-		.seccomp_log = ids->seccomp_log,
+	    .selinux_exec_con = sel__exec_con(ids->label, d->type, con, sizeof(con)),
+	    .setexec = sel__setexec,
+	    .type = d->type,
+	    .exe_fd = exe,
+	    .argv = argv,
+	    .fds = jf,
+	    .nfds = nj,
+	    .uid = ids->uid_base + 1 + index,
+	    .gid = ids->gid,
+	    .cgroup = ids->cgroup,
+	    .seccomp_log = ids->seccomp_log,
 	};
 	d->pid = jail__spawn(&spec, &d->pidfd, err, n);
 	if (d->pid < 0)
@@ -147,16 +150,16 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	devices__pin(d->pid, ids->ncpus);
 
 	struct dev_plan dp = {
-		.magic = DEV_PLAN_MAGIC,
-		.version = DEV_PLAN_VERSION,
-		.transport = d->transport,
-		.index = index,
-		.ram_size = d->needs_ram ? ram_size : 0,
-		.nirqfd = d->nirq,
-		.nkickfd = d->nkick,
-		.nbackend = d->nbackend,
-		.seccomp_log = ids->seccomp_log,
-		.spin_max_us = IPC_SPIN_MAX_US,
+	    .magic = DEV_PLAN_MAGIC,
+	    .version = DEV_PLAN_VERSION,
+	    .transport = d->transport,
+	    .index = index,
+	    .ram_size = d->needs_ram ? ram_size : 0,
+	    .nirqfd = d->nirq,
+	    .nkickfd = d->nkick,
+	    .nbackend = d->nbackend,
+	    .seccomp_log = ids->seccomp_log,
+	    .spin_max_us = IPC_SPIN_MAX_US,
 	};
 	memcpy(dp.cfg, d->cfg, sizeof(dp.cfg));
 	if (send(ctl[0], &dp, sizeof(dp), MSG_NOSIGNAL) != (ssize_t)sizeof(dp)) {
@@ -176,12 +179,12 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	vd->irq = d->irq;
 	vd->fd_bell_dev = vd->fd_bell_vcpu = -1;
 	d->nvcpu_fds = 0;
-#define GIVE(fd_, field_, why_)                                                                  \
-	do {                                                                                     \
-		fds[*nfds] = (struct spawn_fd){(fd_), *next_target, (why_)};                     \
-		(*nfds)++;                                                                       \
-		field_ = (*next_target)++;                                                       \
-		d->vcpu_fds[d->nvcpu_fds++] = (fd_);                                             \
+#define GIVE(fd_, field_, why_)                                                                    \
+	do {                                                                                       \
+		fds[*nfds] = (struct spawn_fd){(fd_), *next_target, (why_)};                       \
+		(*nfds)++;                                                                         \
+		field_ = (*next_target)++;                                                         \
+		d->vcpu_fds[d->nvcpu_fds++] = (fd_);                                               \
 	} while (0)
 	GIVE(chan[0], vd->fd_chan, "device channel: forward register accesses");
 	chan[0] = -1;
@@ -207,7 +210,8 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 		d->pci_mem_fd = -1; /* closed with the other vcpu fds */
 	}
 	for (unsigned i = 0; i < d->nkick; i++) {
-		GIVE(kick[i], vd->pci.fd_kick[i], "ioeventfd to register on the queue's notify address");
+		GIVE(kick[i], vd->pci.fd_kick[i],
+		     "ioeventfd to register on the queue's notify address");
 		kick[i] = -1;
 	}
 #undef GIVE
@@ -243,8 +247,9 @@ bool devices__reap(struct devproc *d, char *how, size_t n, bool *clean)
 	if (si.si_code == CLD_EXITED)
 		snprintf(how, n, "exited with status %d", si.si_status);
 	else if (si.si_status == SIGSYS)
-		snprintf(how, n, "killed by SIGSYS: a syscall outside its seccomp profile "
-				 "(run with --seccomp-log to name it)");
+		snprintf(how, n,
+			 "killed by SIGSYS: a syscall outside its seccomp profile "
+			 "(run with --seccomp-log to name it)");
 	else
 		snprintf(how, n, "killed by signal %d (%s)", si.si_status, strsignal(si.si_status));
 	return true;

@@ -14,7 +14,7 @@
 #include "spawn.h"
 #include "vmplan.h"
 
-#define MAX_DEVPROCS VM_MAX_DEVS
+#define MAX_DEVPROCS	    VM_MAX_DEVS
 #define DEV_MAX_BACKEND_FDS 4
 
 struct devproc {
@@ -23,18 +23,18 @@ struct devproc {
 	uint32_t transport; /* enum vm_dev_transport */
 	struct vm_region regions[VM_DEV_MAX_REGIONS];
 	unsigned nregions;
-	unsigned irq, nirq;	 /* legacy GSI base and count of irqfds */
+	unsigned irq, nirq;		       /* legacy GSI base and count of irqfds */
 	uint32_t irq_gsi[VM_DEV_MAX_EVENTFDS]; /* per irqfd GSI (0: irq + i; VM_IRQ_NOT_GSI) */
-	unsigned keep_irq;	 /* 1 + index of an irqfd the broker keeps a copy of; 0: none */
-	int kept_fd;		 /* that copy (e.g. the i8042 reset line), -1 */
+	unsigned keep_irq; /* 1 + index of an irqfd the broker keeps a copy of; 0: none */
+	int kept_fd;	   /* that copy (e.g. the i8042 reset line), -1 */
 	int backend[DEV_MAX_BACKEND_FDS]; /* fds handed to the device */
 	const char *backend_why[DEV_MAX_BACKEND_FDS];
 	unsigned nbackend;
 	bool needs_ram;
-	unsigned nkick;		   /* ioeventfds (PCI queue notifications) */
-	struct vm_pci pci;	   /* PCI function the vcpu-worker presents (if present) */
-	uint8_t cfg[256];	   /* dev_plan.cfg */
-	int pci_mem_fd;		   /* bochs-display: the display memfd for the vcpu-worker, or -1 */
+	unsigned nkick;	   /* ioeventfds (PCI queue notifications) */
+	struct vm_pci pci; /* PCI function the vcpu-worker presents (if present) */
+	uint8_t cfg[256];  /* dev_plan.cfg */
+	int pci_mem_fd;	   /* bochs-display: the display memfd for the vcpu-worker, or -1 */
 	/* filled in by devices__spawn */
 	pid_t pid;
 	int pidfd;
@@ -48,7 +48,7 @@ struct vm_ids {
 	uid_t uid_base; /* per VM: uid_base + slot for each process */
 	gid_t gid;
 	bool seccomp_log;
-	const char *cgroup; /* every child joins it */
+	const char *cgroup;	      /* every child joins it */
 	const struct vm_label *label; /* SELinux: the VM's category pair (inactive: none) */
 	unsigned ncpus;		      /* vCPUs: host CPUs 0..ncpus-1 are theirs */
 	/* Children's stderr: a non-blocking pipe the broker relays. Not the

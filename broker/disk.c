@@ -61,11 +61,14 @@ static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk
 			log__err("--disk %s: backing chain deeper than %d", o->path, BLK_MAX_CHAIN);
 			return -1;
 		}
-		uint8_t f = !strcmp(fmt, "raw") ? BLK_FMT_RAW : !strcmp(fmt, "qcow2") ? BLK_FMT_QCOW2 : 0;
+		uint8_t f = !strcmp(fmt, "raw")	    ? BLK_FMT_RAW
+			    : !strcmp(fmt, "qcow2") ? BLK_FMT_QCOW2
+						    : 0;
 		if (!f) {
-			log__err("--disk %s: backing file %s has %s format; cellvm never guesses it "
-				 "(qemu-img rebase -F raw|qcow2)",
-				 o->path, name, fmt[0] ? "an unsupported" : "no recorded");
+			log__err(
+			    "--disk %s: backing file %s has %s format; cellvm never guesses it "
+			    "(qemu-img rebase -F raw|qcow2)",
+			    o->path, name, fmt[0] ? "an unsupported" : "no recorded");
 			return -1;
 		}
 		/*
@@ -74,7 +77,8 @@ static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk
 		 * run. Only names below the image's own directory are accepted.
 		 */
 		if (name[0] == '/' || !strcmp(name, "..") || !strncmp(name, "../", 3) ||
-		    strstr(name, "/../") || (strlen(name) >= 3 && !strcmp(name + strlen(name) - 3, "/.."))) {
+		    strstr(name, "/../") ||
+		    (strlen(name) >= 3 && !strcmp(name + strlen(name) - 3, "/.."))) {
 			log__err("--disk %s: backing file name '%s' leaves the image's directory "
 				 "(only relative names below it are accepted)",
 				 o->path, name);
@@ -131,8 +135,8 @@ int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d, struc
 	c.readonly = o->readonly;
 	c.nqueues = BLK_QUEUES;
 	c.queue_size = BLK_QUEUE_SIZE;
-	memcpy(c.serial, o->serial, sizeof(c.serial) < strlen(o->serial) ? sizeof(c.serial)
-									 : strlen(o->serial));
+	memcpy(c.serial, o->serial,
+	       sizeof(c.serial) < strlen(o->serial) ? sizeof(c.serial) : strlen(o->serial));
 	memcpy(d->cfg, &c, sizeof(c));
 
 	d->type = "blk";
@@ -142,12 +146,12 @@ int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d, struc
 	d->nirq = BLK_QUEUES + 1; /* MSI-X: config change + one per queue */
 	d->nkick = BLK_QUEUES;
 	d->pci = (struct vm_pci){
-		.present = 1,
-		.virtio_id = 2,
-		.subsystem = 2,
-		.class_code = 0x018000, /* mass storage, other */
-		.nvectors = BLK_QUEUES + 1,
-		.slot = 1 + n,
+	    .present = 1,
+	    .virtio_id = 2,
+	    .subsystem = 2,
+	    .class_code = 0x018000, /* mass storage, other */
+	    .nvectors = BLK_QUEUES + 1,
+	    .slot = 1 + n,
 	};
 	return 0;
 }

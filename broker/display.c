@@ -63,7 +63,8 @@ int display__parse_vnc(const char *s, struct vnc_opt *v)
 	while ((tok = strtok_r(NULL, ",", &save))) {
 		int r = 0;
 		if (!strncmp(tok, "password-file=", 14))
-			r = copy_opt(v->password_file, sizeof(v->password_file), tok + 14, "password-file");
+			r = copy_opt(v->password_file, sizeof(v->password_file), tok + 14,
+				     "password-file");
 		else if (!strncmp(tok, "tls-cert=", 9))
 			r = copy_opt(v->tls_cert, sizeof(v->tls_cert), tok + 9, "tls-cert");
 		else if (!strncmp(tok, "tls-key=", 8))
@@ -140,7 +141,8 @@ static int sealed_copy(const char *path, uint32_t *len)
 	struct stat st;
 	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    st.st_size > (1 << 20)) {
-		log__err("--vnc %s: %s", path, in < 0 ? strerror(errno) : "not a small regular file");
+		log__err("--vnc %s: %s", path,
+			 in < 0 ? strerror(errno) : "not a small regular file");
 		if (in >= 0)
 			close(in);
 		return -1;
@@ -152,8 +154,8 @@ static int sealed_copy(const char *path, uint32_t *len)
 		if (write(fd, buf, (size_t)r) != r)
 			r = -1;
 	close(in);
-	if (fd < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
-						 F_SEAL_SEAL) < 0) {
+	if (fd < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		log__err("--vnc %s: cannot copy", path);
 		if (fd >= 0)
 			close(fd);
@@ -215,10 +217,10 @@ int display__prepare_vga(struct devproc *d, unsigned slot, int *display_fd,
 	struct vga_cfg c = {.vram_size = DISPLAY_VRAM};
 	memcpy(d->cfg, &c, sizeof(c));
 	d->pci = (struct vm_pci){
-		.present = 1,
-		.kind = VM_PCI_BOCHS_DISPLAY,
-		.mem_size = DISPLAY_VRAM,
-		.slot = slot,
+	    .present = 1,
+	    .kind = VM_PCI_BOCHS_DISPLAY,
+	    .mem_size = DISPLAY_VRAM,
+	    .slot = slot,
 	};
 	*display_fd = fd;
 	return 0;
@@ -240,7 +242,8 @@ int display__prepare_vnc(const struct vnc_opt *v, int display_fd, struct vncproc
 		log__err("--vnc %s: auth=none is refused on a non-loopback address", v->host);
 		return -1;
 	}
-	if (v->password_file[0] && read_password(v->password_file, vp->password, &vp->password_len) < 0)
+	if (v->password_file[0] &&
+	    read_password(v->password_file, vp->password, &vp->password_len) < 0)
 		return -1;
 	if (v->tls_cert[0]) {
 		vp->cert_fd = sealed_copy(v->tls_cert, &vp->cert_len);
@@ -282,31 +285,36 @@ int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned sl
 	}
 	struct jail_fd jf[10];
 	unsigned nj = 0;
-	jf[nj++] = (struct jail_fd){ids->diag_fd, STDERR_FILENO, "diagnostics, relayed by the broker"};
+	jf[nj++] =
+	    (struct jail_fd){ids->diag_fd, STDERR_FILENO, "diagnostics, relayed by the broker"};
 	jf[nj++] = (struct jail_fd){ctl[1], VNC_FD_CONTROL, "its plan; hang-up = stop"};
-	jf[nj++] = (struct jail_fd){vp->listen_fd, VNC_FD_LISTEN, "accept RFB clients (bound by the broker)"};
+	jf[nj++] = (struct jail_fd){vp->listen_fd, VNC_FD_LISTEN,
+				    "accept RFB clients (bound by the broker)"};
 	if (vp->ws_fd >= 0)
 		jf[nj++] = (struct jail_fd){vp->ws_fd, VNC_FD_WS, "accept WebSocket clients"};
 	jf[nj++] = (struct jail_fd){vp->display_ro, VNC_FD_DISPLAY, "the display, read-only"};
 	if (vp->input_fd >= 0)
-		jf[nj++] = (struct jail_fd){vp->input_fd, VNC_FD_INPUT, "key/pointer events to the input device"};
+		jf[nj++] = (struct jail_fd){vp->input_fd, VNC_FD_INPUT,
+					    "key/pointer events to the input device"};
 	if (vp->cert_fd >= 0) {
-		jf[nj++] = (struct jail_fd){vp->cert_fd, VNC_FD_CERT, "TLS certificate (sealed memfd)"};
-		jf[nj++] = (struct jail_fd){vp->key_fd, VNC_FD_KEY, "TLS private key (sealed memfd)"};
+		jf[nj++] =
+		    (struct jail_fd){vp->cert_fd, VNC_FD_CERT, "TLS certificate (sealed memfd)"};
+		jf[nj++] =
+		    (struct jail_fd){vp->key_fd, VNC_FD_KEY, "TLS private key (sealed memfd)"};
 	}
 	char *const argv[] = {"cellvm-vnc", NULL};
 	struct jail_spec spec = {
-		.type = "vnc",
-		.exe_fd = exe,
-		.argv = argv,
-		.fds = jf,
-		.nfds = nj,
-		.uid = ids->uid_base + slot,
-		.gid = ids->gid,
-		.cgroup = ids->cgroup,
-		.seccomp_log = ids->seccomp_log,
-		.selinux_exec_con = sel__exec_con(ids->label, "vnc", con, sizeof(con)),
-		.setexec = sel__setexec,
+	    .type = "vnc",
+	    .exe_fd = exe,
+	    .argv = argv,
+	    .fds = jf,
+	    .nfds = nj,
+	    .uid = ids->uid_base + slot,
+	    .gid = ids->gid,
+	    .cgroup = ids->cgroup,
+	    .seccomp_log = ids->seccomp_log,
+	    .selinux_exec_con = sel__exec_con(ids->label, "vnc", con, sizeof(con)),
+	    .setexec = sel__setexec,
 	};
 	vp->pid = jail__spawn(&spec, &vp->pidfd, err, sizeof(err));
 	close(exe);
@@ -317,13 +325,13 @@ int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned sl
 		return -1;
 	}
 	struct vnc_plan plan = {
-		.magic = VNC_PLAN_MAGIC,
-		.version = VNC_PLAN_VERSION,
-		.flags = vp->flags | (vp->input_fd >= 0 ? VNC_PLAN_HAS_INPUT : 0),
-		.seccomp_log = ids->seccomp_log,
-		.password_len = vp->password_len,
-		.cert_len = vp->cert_len,
-		.key_len = vp->key_len,
+	    .magic = VNC_PLAN_MAGIC,
+	    .version = VNC_PLAN_VERSION,
+	    .flags = vp->flags | (vp->input_fd >= 0 ? VNC_PLAN_HAS_INPUT : 0),
+	    .seccomp_log = ids->seccomp_log,
+	    .password_len = vp->password_len,
+	    .cert_len = vp->cert_len,
+	    .key_len = vp->key_len,
 	};
 	memcpy(plan.password, vp->password, sizeof(plan.password));
 	snprintf(plan.name, sizeof(plan.name), "cellvm");

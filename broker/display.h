@@ -18,20 +18,21 @@
 #define DISPLAY_VRAM (16u << 20)
 
 struct vncproc {
-	int listen_fd, ws_fd;	/* bound by the broker */
-	int display_ro;		/* the display memfd, read-only */
-	int input_fd;		/* SEQPACKET to the input device, or -1 */
-	int cert_fd, key_fd;	/* sealed memfds, or -1 */
+	int listen_fd, ws_fd; /* bound by the broker */
+	int display_ro;	      /* the display memfd, read-only */
+	int input_fd;	      /* SEQPACKET to the input device, or -1 */
+	int cert_fd, key_fd;  /* sealed memfds, or -1 */
 	uint32_t cert_len, key_len;
 	uint8_t password[8];
 	uint32_t password_len;
-	uint32_t flags;		/* VNC_PLAN_* */
+	uint32_t flags; /* VNC_PLAN_* */
 	pid_t pid;
 	int pidfd, ctl;
 	unsigned restarts;
 };
 
-/* Parse "HOST:PORT[,password-file=F][,tls-cert=F,tls-key=F][,tls-only][,websocket=PORT][,auth=none]". */
+/* Parse
+ * "HOST:PORT[,password-file=F][,tls-cert=F,tls-key=F][,tls-only][,websocket=PORT][,auth=none]". */
 int display__parse_vnc(const char *s, struct vnc_opt *v);
 /* Create the display memfd and describe the vga device; *display_fd is kept by the caller. */
 int display__prepare_vga(struct devproc *d, unsigned slot, int *display_fd,

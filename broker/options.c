@@ -55,12 +55,30 @@ int options__parse_size(const char *s, uint64_t *out)
 		return -1;
 	unsigned shift = 0;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	case '\0': break;
-	default: return -1;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	case '\0':
+		break;
+	default:
+		return -1;
 	}
 	if (*end == 'i' && shift)
 		end++;
@@ -81,7 +99,8 @@ int options__parse_disk(const char *s, struct disk_opt *d)
 	const char *comma = strchr(s, ',');
 	size_t plen = comma ? (size_t)(comma - s) : strlen(s);
 	if (plen == 0 || plen >= sizeof(d->path)) {
-		log__err("--disk %s: expected PATH[,format=raw|qcow2][,readonly=on][,serial=ID]", s);
+		log__err("--disk %s: expected PATH[,format=raw|qcow2][,readonly=on][,serial=ID]",
+			 s);
 		return -1;
 	}
 	memcpy(d->path, s, plen);
@@ -133,16 +152,23 @@ static int parse_serial(const char *s, struct run_opts *o)
 int options__parse(int argc, char **argv, struct run_opts *o)
 {
 	static const struct option longopts[] = {
-		{"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'}, {"memory", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 'n'},	  {"serial", required_argument, NULL, 's'},
-		{"verbose", no_argument, NULL, 'v'},	  {"help", no_argument, NULL, 'h'},
-		{"seccomp-log", no_argument, NULL, 'L'},  {"testdev", required_argument, NULL, 'T'},
-		{"serial-inproc", no_argument, NULL, 'I'}, {"disk", required_argument, NULL, 'D'},
-		{"selinux", required_argument, NULL, 'S'},
-		{"vga", no_argument, NULL, 'G'},	  {"vnc", required_argument, NULL, 'V'},
-		{"control", required_argument, NULL, 'C'},
-		{NULL, 0, NULL, 0},
+	    {"kernel", required_argument, NULL, 'k'},
+	    {"initrd", required_argument, NULL, 'i'},
+	    {"cmdline", required_argument, NULL, 'c'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"cpus", required_argument, NULL, 'n'},
+	    {"serial", required_argument, NULL, 's'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"seccomp-log", no_argument, NULL, 'L'},
+	    {"testdev", required_argument, NULL, 'T'},
+	    {"serial-inproc", no_argument, NULL, 'I'},
+	    {"disk", required_argument, NULL, 'D'},
+	    {"selinux", required_argument, NULL, 'S'},
+	    {"vga", no_argument, NULL, 'G'},
+	    {"vnc", required_argument, NULL, 'V'},
+	    {"control", required_argument, NULL, 'C'},
+	    {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof(*o));
 	o->mem_size = 256ULL << 20;
@@ -158,14 +184,22 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 		char *end;
 		unsigned long n;
 		switch (c) {
-		case 'k': o->kernel = optarg; break;
-		case 'i': o->initrd = optarg; break;
-		case 'c': o->cmdline = optarg; break;
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case 'i':
+			o->initrd = optarg;
+			break;
+		case 'c':
+			o->cmdline = optarg;
+			break;
 		case 'm':
-			if (options__parse_size(optarg, &o->mem_size) < 0 || o->mem_size < MEM_MIN ||
-			    o->mem_size > MEM_MAX || (o->mem_size & ((1ULL << 20) - 1))) {
-				log__err("--memory %s: expected a whole number of MiB from 16M to 1T",
-					 optarg);
+			if (options__parse_size(optarg, &o->mem_size) < 0 ||
+			    o->mem_size < MEM_MIN || o->mem_size > MEM_MAX ||
+			    (o->mem_size & ((1ULL << 20) - 1))) {
+				log__err(
+				    "--memory %s: expected a whole number of MiB from 16M to 1T",
+				    optarg);
 				return -1;
 			}
 			break;
@@ -182,10 +216,18 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 			if (parse_serial(optarg, o) < 0)
 				return -1;
 			break;
-		case 'v': o->verbose++; break;
-		case 'L': o->seccomp_log = true; break;
-		case 'G': o->vga = true; break;
-		case 'C': o->control = optarg; break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'L':
+			o->seccomp_log = true;
+			break;
+		case 'G':
+			o->vga = true;
+			break;
+		case 'C':
+			o->control = optarg;
+			break;
 		case 'V':
 			if (display__parse_vnc(optarg, &o->vnc) < 0)
 				return -1;
@@ -209,7 +251,9 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 				return -1;
 			o->ndisks++;
 			break;
-		case 'I': o->serial_inproc = true; break;
+		case 'I':
+			o->serial_inproc = true;
+			break;
 		case 'T':
 			if (!strcmp(optarg, "inproc"))
 				o->testdev = VM_DEV_INPROC;
@@ -222,7 +266,9 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 				return -1;
 			}
 			break;
-		case 'h': options__usage(stdout); return 1;
+		case 'h':
+			options__usage(stdout);
+			return 1;
 		case ':':
 			log__err("%s needs an argument", argv[optind - 1]);
 			return -1;

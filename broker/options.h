@@ -45,10 +45,10 @@ struct run_opts {
 	bool serial_inproc; /* debug: COM1 inside the vcpu-worker */
 	struct disk_opt disks[MAX_DISKS];
 	unsigned ndisks;
-	int selinux; /* enum label_mode: auto (default), require, off */
-	bool vga;	    /* a Bochs VBE display adapter */
+	int selinux;	     /* enum label_mode: auto (default), require, off */
+	bool vga;	     /* a Bochs VBE display adapter */
 	const char *control; /* control socket path, or NULL */
-	struct vnc_opt vnc; /* serve the display over VNC (implies vga) */
+	struct vnc_opt vnc;  /* serve the display over VNC (implies vga) */
 };
 
 /* "PATH[,format=raw|qcow2][,readonly=on|off][,serial=ID]"; 0 or -1 (printed). */

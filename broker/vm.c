@@ -40,7 +40,6 @@
 
 extern uint64_t broker_start_ns;
 
-
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -153,10 +152,10 @@ struct vm_run {
 	bool have_con;
 	struct vncproc vnc;
 	bool have_vnc;
-	int input;	 /* index of the i8042 device in dev[], or -1 */
-	int diag;	 /* read end of the children's stderr pipe */
-	int ctl_listen;	 /* --control socket, or -1 */
-	int display_ro;	 /* the display memfd, read-only (screendumps), or -1 */
+	int input;	/* index of the i8042 device in dev[], or -1 */
+	int diag;	/* read end of the children's stderr pipe */
+	int ctl_listen; /* --control socket, or -1 */
+	int display_ro; /* the display memfd, read-only (screendumps), or -1 */
 	struct vm_ids *ids;
 	int ctl;
 	pid_t pid;
@@ -278,7 +277,8 @@ static void on_vnc_death(struct vm_run *r)
 	if (si.si_code == CLD_EXITED)
 		log__err("vnc server exited with status %d", si.si_status);
 	else
-		log__err("vnc server killed by signal %d (%s)", si.si_status, strsignal(si.si_status));
+		log__err("vnc server killed by signal %d (%s)", si.si_status,
+			 strsignal(si.si_status));
 	if (++r->vnc.restarts > 5) {
 		log__err("vnc server failed %u times: the VM runs on without a console",
 			 r->vnc.restarts);
@@ -303,14 +303,20 @@ static int screendump(struct vm_run *r, int out_fd, char *text, size_t n)
 		return -ENOENT;
 	}
 	struct jail_fd jf[] = {
-		{r->ids->diag_fd, STDERR_FILENO, "diagnostics, relayed by the broker"},
-		{r->display_ro, 3, "the display, read-only"},
-		{out_fd, 4, "the PNG file the requesting user opened"},
+	    {r->ids->diag_fd, STDERR_FILENO, "diagnostics, relayed by the broker"},
+	    {r->display_ro, 3, "the display, read-only"},
+	    {out_fd, 4, "the PNG file the requesting user opened"},
 	};
 	char *const argv[] = {"cellvm-screendump", NULL};
-	struct jail_spec spec = {.type = "screendump", .exe_fd = exe, .argv = argv, .fds = jf,
-				 .nfds = 3, .uid = r->ids->uid_base + 31, .gid = r->ids->gid,
-				 .cgroup = r->ids->cgroup, .seccomp_log = r->ids->seccomp_log};
+	struct jail_spec spec = {.type = "screendump",
+				 .exe_fd = exe,
+				 .argv = argv,
+				 .fds = jf,
+				 .nfds = 3,
+				 .uid = r->ids->uid_base + 31,
+				 .gid = r->ids->gid,
+				 .cgroup = r->ids->cgroup,
+				 .seccomp_log = r->ids->seccomp_log};
 	pid_t pid = jail__spawn(&spec, &pidfd, err, sizeof(err));
 	close(exe);
 	if (pid < 0) {
@@ -347,7 +353,9 @@ static void on_control(struct vm_run *r)
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = {.iov_base = &req, .iov_len = sizeof(req)};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = u.buf,
 			   .msg_controllen = sizeof(u.buf)};
 	ssize_t len = recvmsg(c, &m, MSG_CMSG_CLOEXEC);
 	int fd = -1;
@@ -409,18 +417,19 @@ static int supervise(struct vm_run *r)
 		p[P_CTL] = (struct pollfd){.fd = r->ctl, .events = POLLIN};
 		p[P_WORKER] = (struct pollfd){.fd = r->pidfd, .events = POLLIN};
 		p[P_CON] = (struct pollfd){.fd = con_out, .events = POLLIN};
-		p[P_STDIN] = (struct pollfd){
-			.fd = r->have_con && r->con.stdin_open && !r->stopping ? 0 : -1,
-			.events = POLLIN};
+		p[P_STDIN] =
+		    (struct pollfd){.fd = r->have_con && r->con.stdin_open && !r->stopping ? 0 : -1,
+				    .events = POLLIN};
 		p[P_SIG] = (struct pollfd){.fd = r->sfd, .events = POLLIN};
 		p[P_VNC] = (struct pollfd){.fd = r->have_vnc ? r->vnc.pidfd : -1, .events = POLLIN};
-		p[P_CTLSOCK] = (struct pollfd){.fd = r->stopping ? -1 : r->ctl_listen, .events = POLLIN};
+		p[P_CTLSOCK] =
+		    (struct pollfd){.fd = r->stopping ? -1 : r->ctl_listen, .events = POLLIN};
 		p[P_DIAG] = (struct pollfd){.fd = r->diag, .events = POLLIN};
 		p[P_RESET] = (struct pollfd){.fd = r->input >= 0 ? r->dev[r->input].kept_fd : -1,
 					     .events = POLLIN};
 		for (unsigned i = 0; i < r->ndev; i++)
-			p[P_DEV0 + i] = (struct pollfd){
-				.fd = r->dev[i].dead ? -1 : r->dev[i].pidfd, .events = POLLIN};
+			p[P_DEV0 + i] = (struct pollfd){.fd = r->dev[i].dead ? -1 : r->dev[i].pidfd,
+							.events = POLLIN};
 		if (r->stopping && !r->stop_deadline_ns) {
 			/* Closing the control socket tells the worker to stop. */
 			shutdown(r->ctl, SHUT_RDWR);
@@ -631,7 +640,8 @@ int vm__run(const struct run_opts *o)
 	snprintf(plan->cmdline, sizeof(plan->cmdline), "%s", o->cmdline);
 
 	/* The vcpu-worker's fd table; each entry says why it is there. */
-	fds[nfds++] = (struct spawn_fd){diag[1], STDERR_FILENO, "diagnostics, relayed by the broker"};
+	fds[nfds++] =
+	    (struct spawn_fd){diag[1], STDERR_FILENO, "diagnostics, relayed by the broker"};
 	fds[nfds++] = (struct spawn_fd){ctl[1], CV_FD_CONTROL, "control: plan in, events out"};
 	fds[nfds++] = (struct spawn_fd){kvm, CV_FD_KVM, "create the VM (its creator owns it)"};
 	fds[nfds++] = (struct spawn_fd){ram, CV_FD_RAM, "guest RAM to map into the VM"};
@@ -652,8 +662,8 @@ int vm__run(const struct run_opts *o)
 		ser_out = ser_in = -1; /* now owned by the device description */
 	}
 	if (o->testdev == VM_DEV_INPROC) {
-		plan->devs[plan->ndevs++] = (struct vm_dev){.type = VM_DEV_TESTDEV,
-							    .transport = VM_DEV_INPROC};
+		plan->devs[plan->ndevs++] =
+		    (struct vm_dev){.type = VM_DEV_TESTDEV, .transport = VM_DEV_INPROC};
 	} else if (o->testdev) {
 		add_testdev(r, (uint32_t)o->testdev);
 	}
@@ -694,14 +704,14 @@ int vm__run(const struct run_opts *o)
 	}
 
 	struct vm_spawn vs = {
-		.exe = exe,
-		.fds = fds,
-		.nfds = nfds,
-		.uid = ids.uid_base,
-		.gid = ids.gid,
-		.seccomp_log = o->seccomp_log,
-		.cgroup = NULL, /* inherited from the broker */
-		.selinux_exec_con = sel__exec_con(&vl, "vcpu", vcpu_con, sizeof(vcpu_con)),
+	    .exe = exe,
+	    .fds = fds,
+	    .nfds = nfds,
+	    .uid = ids.uid_base,
+	    .gid = ids.gid,
+	    .seccomp_log = o->seccomp_log,
+	    .cgroup = NULL, /* inherited from the broker */
+	    .selinux_exec_con = sel__exec_con(&vl, "vcpu", vcpu_con, sizeof(vcpu_con)),
 	};
 	r->pid = vm_spawn_worker(&vs, &r->pidfd, err, sizeof(err));
 	close(ctl[1]);
@@ -741,8 +751,8 @@ out:
 			console__close(&r->con);
 		if (r->have_vnc) {
 			display__stop_vnc(&r->vnc);
-			int vfds[] = {r->vnc.listen_fd, r->vnc.ws_fd, r->vnc.display_ro, r->vnc.cert_fd,
-				      r->vnc.key_fd, r->vnc.input_fd};
+			int vfds[] = {r->vnc.listen_fd, r->vnc.ws_fd,  r->vnc.display_ro,
+				      r->vnc.cert_fd,	r->vnc.key_fd, r->vnc.input_fd};
 			for (unsigned i = 0; i < sizeof(vfds) / sizeof(vfds[0]); i++)
 				if (vfds[i] >= 0)
 					close(vfds[i]);
@@ -754,8 +764,8 @@ out:
 			if (more[i] >= 0)
 				close(more[i]);
 	}
-	int fds_to_close[] = {kvm,   kernel, initrd, ram,  ctl[0],	    ctl[1],
-			      ser_out, ser_in, exe,    sink, display_fd, diag[0], diag[1]};
+	int fds_to_close[] = {kvm,    kernel, initrd, ram,	  ctl[0],  ctl[1], ser_out,
+			      ser_in, exe,    sink,   display_fd, diag[0], diag[1]};
 	for (unsigned i = 0; i < sizeof(fds_to_close) / sizeof(int); i++)
 		if (fds_to_close[i] >= 0)
 			close(fds_to_close[i]);

@@ -17,17 +17,17 @@ pid_t vm_spawn_worker(const struct vm_spawn *vs, int *pidfd, char *err, size_t n
 		jf[i] = (struct jail_fd){vs->fds[i].fd, vs->fds[i].target, vs->fds[i].why};
 	char *const argv[] = {"cellvm-vcpu", NULL};
 	struct jail_spec spec = {
-		.type = "vcpu",
-		.exe_fd = vs->exe,
-		.argv = argv,
-		.fds = jf,
-		.nfds = vs->nfds,
-		.uid = vs->uid,
-		.gid = vs->gid,
-		.cgroup = vs->cgroup,
-		.selinux_exec_con = vs->selinux_exec_con,
-		.setexec = sel__setexec,
-		.seccomp_log = vs->seccomp_log,
+	    .type = "vcpu",
+	    .exe_fd = vs->exe,
+	    .argv = argv,
+	    .fds = jf,
+	    .nfds = vs->nfds,
+	    .uid = vs->uid,
+	    .gid = vs->gid,
+	    .cgroup = vs->cgroup,
+	    .selinux_exec_con = vs->selinux_exec_con,
+	    .setexec = sel__setexec,
+	    .seccomp_log = vs->seccomp_log,
 	};
 	return jail__spawn(&spec, pidfd, err, n);
 }

@@ -29,8 +29,7 @@ int log__level(void)
 }
 
 /* One write(2) per line so lines from several processes do not interleave. */
-__attribute__((format(printf, 2, 0))) static void emit(const char *tag, const char *fmt,
-								 va_list ap)
+__attribute__((format(printf, 2, 0))) static void emit(const char *tag, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	int n = snprintf(buf, sizeof(buf), "%s: %s", role, tag);

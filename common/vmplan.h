@@ -17,11 +17,11 @@
 
 /* The vcpu-worker's fd table (set up by the broker before exec). */
 enum {
-	CV_FD_CONTROL = 3, /* SEQPACKET socket to the broker */
-	CV_FD_KVM = 4,	   /* /dev/kvm */
-	CV_FD_RAM = 5,	   /* guest RAM memfd, sealed against shrink/grow */
-	CV_FD_KERNEL = 6,  /* kernel image, read-only */
-	CV_FD_INITRD = 7,  /* initrd, read-only (absent: not open) */
+	CV_FD_CONTROL = 3,  /* SEQPACKET socket to the broker */
+	CV_FD_KVM = 4,	    /* /dev/kvm */
+	CV_FD_RAM = 5,	    /* guest RAM memfd, sealed against shrink/grow */
+	CV_FD_KERNEL = 6,   /* kernel image, read-only */
+	CV_FD_INITRD = 7,   /* initrd, read-only (absent: not open) */
 	CV_FD_FIRST_DEV = 8 /* device fds, as listed in vm_plan.devs */
 };
 
@@ -79,7 +79,7 @@ struct vm_dev {
 	uint32_t type;	    /* enum vm_dev_type */
 	uint32_t transport; /* enum vm_dev_transport */
 	uint32_t nregions;
-	uint32_t irq;	    /* legacy GSI for irqfd[0], or 0 */
+	uint32_t irq; /* legacy GSI for irqfd[0], or 0 */
 	struct vm_region regions[VM_DEV_MAX_REGIONS];
 	/* fds in the vcpu-worker's table; -1 when unused */
 	int32_t fd_chan;      /* ring memfd or socket */
@@ -87,7 +87,7 @@ struct vm_dev {
 	int32_t fd_bell_vcpu; /* doorbell device -> vcpu (eventfd) */
 	int32_t fd_peer;      /* pidfd of the device process: readable when it dies */
 	uint32_t nirqfd;
-	int32_t fd_irq[VM_DEV_MAX_EVENTFDS]; /* irqfds: legacy GSI irq + i, or MSI-X vector i */
+	int32_t fd_irq[VM_DEV_MAX_EVENTFDS];   /* irqfds: legacy GSI irq + i, or MSI-X vector i */
 	uint32_t irq_gsi[VM_DEV_MAX_EVENTFDS]; /* legacy GSI of irqfd i, if not irq + i */
 	struct vm_pci pci;
 };

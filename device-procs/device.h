@@ -27,14 +27,14 @@
 #define DEV_MAX_BACKENDS 4
 
 struct dev_env {
-	struct gmem ram;		 /* guest RAM, only for devices that DMA (else host == NULL) */
-	int irqfd[DEV_MAX_EVENTFDS];	 /* interrupt lines / MSI-X vectors */
+	struct gmem ram;	     /* guest RAM, only for devices that DMA (else host == NULL) */
+	int irqfd[DEV_MAX_EVENTFDS]; /* interrupt lines / MSI-X vectors */
 	unsigned nirqfd;
-	int kickfd[DEV_MAX_EVENTFDS];	 /* ioeventfds, e.g. one per virtqueue */
+	int kickfd[DEV_MAX_EVENTFDS]; /* ioeventfds, e.g. one per virtqueue */
 	unsigned nkickfd;
 	int backend_fd[DEV_MAX_BACKENDS]; /* image, TAP, listening socket, ... */
 	unsigned nbackend;
-	const uint8_t *cfg;		 /* dev_plan.cfg: device-specific settings */
+	const uint8_t *cfg; /* dev_plan.cfg: device-specific settings */
 	unsigned index;
 };
 

@@ -8,7 +8,7 @@ extern const struct profile profile_vcpu, profile_serial, profile_blk, profile_n
     profile_vnc, profile_input, profile_testdev, profile_screendump;
 
 static const struct profile *const profiles[] = {
-    &profile_vcpu, &profile_serial, &profile_blk,     &profile_net, &profile_vga,
+    &profile_vcpu, &profile_serial, &profile_blk,     &profile_net,	   &profile_vga,
     &profile_vnc,  &profile_input,  &profile_testdev, &profile_screendump, NULL,
 };
 

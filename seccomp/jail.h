@@ -40,7 +40,7 @@ struct jail_spec {
 	/* If set, called in the child instead (before the mounts) to set the
 	 * exec context: libselinux's setexeccon_raw, so label tests can mock it. */
 	int (*setexec)(const char *con);
-	bool seccomp_log;	      /* passed on for information; the child chooses at lockdown */
+	bool seccomp_log; /* passed on for information; the child chooses at lockdown */
 };
 
 #define JAIL_MAX_FDS	     64

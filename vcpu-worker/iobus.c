@@ -56,8 +56,7 @@ static const struct iobus_range *find(enum iobus_space space, uint64_t addr, uns
 	return NULL;
 }
 
-int iobus__access(enum iobus_space space, uint64_t addr, unsigned size, bool write,
-		  uint64_t *val)
+int iobus__access(enum iobus_space space, uint64_t addr, unsigned size, bool write, uint64_t *val)
 {
 	const struct iobus_range *r = find(space, addr, size);
 	if (!r) {

@@ -25,7 +25,6 @@ int iobus__register(enum iobus_space space, uint64_t base, uint64_t len,
  * all ones and unclaimed writes are dropped (as on real hardware); returns
  * the handler's result, 0 if unclaimed.
  */
-int iobus__access(enum iobus_space space, uint64_t addr, unsigned size, bool write,
-		  uint64_t *val);
+int iobus__access(enum iobus_space space, uint64_t addr, unsigned size, bool write, uint64_t *val);
 
 #endif

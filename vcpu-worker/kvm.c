@@ -23,10 +23,10 @@ static int fail(char *err, size_t n, const char *what)
 int kvm__set_slot(struct vm *vm, uint32_t slot, uint64_t gpa, uint64_t size, void *host)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = slot,
-		.guest_phys_addr = gpa,
-		.memory_size = size,
-		.userspace_addr = (uint64_t)(uintptr_t)host,
+	    .slot = slot,
+	    .guest_phys_addr = gpa,
+	    .memory_size = size,
+	    .userspace_addr = (uint64_t)(uintptr_t)host,
 	};
 	return ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r);
 }
@@ -81,7 +81,7 @@ int kvm__create_vm(struct vm *vm, int kvm_fd, int ram_fd, uint64_t ram_size, uns
 		return fail(err, n, "KVM_SET_USER_MEMORY_REGION (low RAM)");
 	if (ram_size > vm->ram.low_size &&
 	    kvm__set_slot(vm, 1, CV_HIGHMEM_BASE, ram_size - vm->ram.low_size,
-		     (uint8_t *)host + vm->ram.low_size) < 0)
+			  (uint8_t *)host + vm->ram.low_size) < 0)
 		return fail(err, n, "KVM_SET_USER_MEMORY_REGION (high RAM)");
 
 	/* The PIT needs the irqchip first (ENOENT otherwise). */
@@ -108,10 +108,10 @@ int kvm__irqfd(struct vm *vm, int fd, unsigned gsi)
 int kvm__ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, int pio)
 {
 	struct kvm_ioeventfd r = {
-		.addr = addr,
-		.len = len,
-		.fd = fd,
-		.flags = pio ? KVM_IOEVENTFD_FLAG_PIO : 0,
+	    .addr = addr,
+	    .len = len,
+	    .fd = fd,
+	    .flags = pio ? KVM_IOEVENTFD_FLAG_PIO : 0,
 	};
 	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &r) < 0 ? -errno : 0;
 }
@@ -119,10 +119,10 @@ int kvm__ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, int pio)
 int kvm__ioeventfd_del(struct vm *vm, int fd, uint64_t addr, unsigned len, int pio)
 {
 	struct kvm_ioeventfd r = {
-		.addr = addr,
-		.len = len,
-		.fd = fd,
-		.flags = KVM_IOEVENTFD_FLAG_DEASSIGN | (pio ? KVM_IOEVENTFD_FLAG_PIO : 0),
+	    .addr = addr,
+	    .len = len,
+	    .fd = fd,
+	    .flags = KVM_IOEVENTFD_FLAG_DEASSIGN | (pio ? KVM_IOEVENTFD_FLAG_PIO : 0),
 	};
 	return ioctl(vm->vm_fd, KVM_IOEVENTFD, &r) < 0 ? -errno : 0;
 }

@@ -112,19 +112,19 @@ static void load_guest(void)
 		   bs.mode == BOOT_PVH32 ? "PVH" : "Linux 64-bit");
 
 	struct boot_regs br = {
-		.long_mode = bs.mode == BOOT_LINUX64,
-		.rip = bs.entry,
-		.rsi = bs.rsi,
-		.rbx = bs.rbx,
-		.cr0 = bs.cr0,
-		.cr3 = bs.cr3,
-		.cr4 = bs.cr4,
-		.efer = bs.efer,
-		.gdt_base = bs.gdt_base,
-		.gdt_limit = bs.gdt_limit,
-		.cs_sel = bs.cs_sel,
-		.ds_sel = bs.ds_sel,
-		.tr_sel = bs.tr_sel,
+	    .long_mode = bs.mode == BOOT_LINUX64,
+	    .rip = bs.entry,
+	    .rsi = bs.rsi,
+	    .rbx = bs.rbx,
+	    .cr0 = bs.cr0,
+	    .cr3 = bs.cr3,
+	    .cr4 = bs.cr4,
+	    .efer = bs.efer,
+	    .gdt_base = bs.gdt_base,
+	    .gdt_limit = bs.gdt_limit,
+	    .cs_sel = bs.cs_sel,
+	    .ds_sel = bs.ds_sel,
+	    .tr_sel = bs.tr_sel,
 	};
 	if (vcpu__set_boot_regs(&vcpus[0], &br, err, sizeof(err)) < 0)
 		fatal("%s", err);
@@ -135,9 +135,9 @@ static void main_loop(void)
 {
 	for (;;) {
 		struct pollfd p[3] = {
-			{.fd = CV_FD_CONTROL, .events = POLLIN},
-			{.fd = control__done_efd, .events = POLLIN},
-			{.fd = devices__poll_fd(), .events = POLLIN},
+		    {.fd = CV_FD_CONTROL, .events = POLLIN},
+		    {.fd = control__done_efd, .events = POLLIN},
+		    {.fd = devices__poll_fd(), .events = POLLIN},
 		};
 		if (poll(p, 3, devices__poll_timeout()) < 0) {
 			if (errno == EINTR)
@@ -173,8 +173,8 @@ int main(int argc, char **argv)
 	if (control__done_efd < 0)
 		fatal("eventfd: %s", strerror(errno));
 	/* Set-up from the broker's trusted plan: the VM, vCPUs, device channels. */
-	if (kvm__create_vm(&vm, CV_FD_KVM, CV_FD_RAM, plan.mem_size, plan.ncpus, err,
-			   sizeof(err)) < 0)
+	if (kvm__create_vm(&vm, CV_FD_KVM, CV_FD_RAM, plan.mem_size, plan.ncpus, err, sizeof(err)) <
+	    0)
 		fatal("%s", err);
 	for (unsigned i = 0; i < plan.ncpus; i++)
 		if (vcpu__create(&vm, i, &vcpus[i], err, sizeof(err)) < 0)

@@ -27,34 +27,34 @@ static void add(struct kvm_irq_routing *r, struct kvm_irq_routing_entry e)
  * routes (PIC + IOAPIC pins, as KVM sets them up) plus every MSI vector. */
 static int set_routing(struct vm *vm)
 {
-	size_t sz = sizeof(struct kvm_irq_routing) + MAX_ROUTES * sizeof(struct kvm_irq_routing_entry);
+	size_t sz =
+	    sizeof(struct kvm_irq_routing) + MAX_ROUTES * sizeof(struct kvm_irq_routing_entry);
 	struct kvm_irq_routing *r = calloc(1, sz);
 	if (!r)
 		return -ENOMEM;
 	for (unsigned gsi = 0; gsi < 24; gsi++) {
 		if (gsi < 16 && gsi != 2)
 			add(r, (struct kvm_irq_routing_entry){
-				       .gsi = gsi,
-				       .type = KVM_IRQ_ROUTING_IRQCHIP,
-				       .u.irqchip = {.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
-									: KVM_IRQCHIP_PIC_SLAVE,
-						     .pin = gsi % 8}});
+				   .gsi = gsi,
+				   .type = KVM_IRQ_ROUTING_IRQCHIP,
+				   .u.irqchip = {.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+								    : KVM_IRQCHIP_PIC_SLAVE,
+						 .pin = gsi % 8}});
 		add(r, (struct kvm_irq_routing_entry){
-			       .gsi = gsi,
-			       .type = KVM_IRQ_ROUTING_IRQCHIP,
-			       .u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi}});
+			   .gsi = gsi,
+			   .type = KVM_IRQ_ROUTING_IRQCHIP,
+			   .u.irqchip = {.irqchip = KVM_IRQCHIP_IOAPIC, .pin = gsi}});
 	}
 	for (unsigned i = 0; i < nall; i++)
 		for (unsigned v = 0; v < all[i]->nvec; v++) {
 			const struct msix_vec *e = &all[i]->vec[v];
 			if (r->nr >= MAX_ROUTES)
 				break;
-			add(r, (struct kvm_irq_routing_entry){
-				       .gsi = e->gsi,
-				       .type = KVM_IRQ_ROUTING_MSI,
-				       .u.msi = {.address_lo = e->addr_lo,
-						 .address_hi = e->addr_hi,
-						 .data = e->data}});
+			add(r, (struct kvm_irq_routing_entry){.gsi = e->gsi,
+							      .type = KVM_IRQ_ROUTING_MSI,
+							      .u.msi = {.address_lo = e->addr_lo,
+									.address_hi = e->addr_hi,
+									.data = e->data}});
 		}
 	int ret = ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0 ? -errno : 0;
 	free(r);
@@ -68,9 +68,8 @@ static bool live(const struct msix *m, const struct msix_vec *e)
 
 static void irqfd(struct msix *m, struct msix_vec *e, bool assign)
 {
-	struct kvm_irqfd f = {.fd = (uint32_t)e->fd,
-			      .gsi = e->gsi,
-			      .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN};
+	struct kvm_irqfd f = {
+	    .fd = (uint32_t)e->fd, .gsi = e->gsi, .flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN};
 	if (ioctl(m->vm->vm_fd, KVM_IRQFD, &f) < 0)
 		log__err("KVM_IRQFD gsi %u %s: %s", e->gsi, assign ? "assign" : "deassign",
 			 strerror(errno));
@@ -119,8 +118,7 @@ uint64_t msix__table_read(struct msix *m, uint64_t off, unsigned size)
 	if (v >= m->nvec || (size != 4 && size != 8) || (off & 3))
 		return 0;
 	pthread_mutex_lock(&lock);
-	uint32_t words[4] = {m->vec[v].addr_lo, m->vec[v].addr_hi, m->vec[v].data,
-			     m->vec[v].ctrl};
+	uint32_t words[4] = {m->vec[v].addr_lo, m->vec[v].addr_hi, m->vec[v].data, m->vec[v].ctrl};
 	pthread_mutex_unlock(&lock);
 	uint64_t val = words[w];
 	if (size == 8 && w < 3)
@@ -138,10 +136,18 @@ void msix__table_write(struct msix *m, uint64_t off, unsigned size, uint64_t val
 		uint32_t x = (uint32_t)(val >> (32 * i));
 		struct msix_vec *e = &m->vec[v];
 		switch (w + i) {
-		case 0: e->addr_lo = x & ~3u; break;
-		case 1: e->addr_hi = x; break;
-		case 2: e->data = x; break;
-		case 3: e->ctrl = x & 1; break;
+		case 0:
+			e->addr_lo = x & ~3u;
+			break;
+		case 1:
+			e->addr_hi = x;
+			break;
+		case 2:
+			e->data = x;
+			break;
+		case 3:
+			e->ctrl = x & 1;
+			break;
 		}
 	}
 	sync(m);

@@ -16,11 +16,11 @@
 #include "msix.h"
 #include "remote.h"
 
-#define PCI_SLOTS	32
-#define PCI_COMMAND	0x04
-#define PCI_CMD_MEM	0x2
-#define PCI_BAR0	0x10
-#define PCI_MSIX_CTRL	(VIRTIO_PCI_CAP_MSIX_AT + 2)
+#define PCI_SLOTS     32
+#define PCI_COMMAND   0x04
+#define PCI_CMD_MEM   0x2
+#define PCI_BAR0      0x10
+#define PCI_MSIX_CTRL (VIRTIO_PCI_CAP_MSIX_AT + 2)
 
 enum bar_kind { BAR_NONE, BAR_FORWARD, BAR_MEMSLOT };
 
@@ -94,7 +94,8 @@ static void kicks(struct pci_fn *f, bool on)
 	if (!f->plan || f->kicks_on == on)
 		return;
 	for (unsigned q = 0; q < f->plan->pci.nkicks; q++) {
-		uint64_t a = (uint64_t)f->bar[0].addr + VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULT;
+		uint64_t a =
+		    (uint64_t)f->bar[0].addr + VIRTIO_PCI_NOTIFY_OFF + q * VIRTIO_PCI_NOTIFY_MULT;
 		int r = on ? kvm__ioeventfd(the_vm, f->plan->pci.fd_kick[q], a, 2, 0)
 			   : kvm__ioeventfd_del(the_vm, f->plan->pci.fd_kick[q], a, 2, 0);
 		if (r < 0)
@@ -277,8 +278,8 @@ int pci__init(struct vm *vm)
 	if (!r)
 		r = iobus__register(IOBUS_PIO, CV_PORT_PCI_DATA, 4, &cfg_ops, NULL, 1, "pci-data");
 	if (!r)
-		r = iobus__register(IOBUS_MMIO, CV_PCI_MMIO_BASE, CV_PCI_MMIO_SIZE, &win_ops, NULL, 0,
-				    "pci-window");
+		r = iobus__register(IOBUS_MMIO, CV_PCI_MMIO_BASE, CV_PCI_MMIO_SIZE, &win_ops, NULL,
+				    0, "pci-window");
 	return r;
 }
 
@@ -307,8 +308,9 @@ int pci__add_virtio(struct vm *vm, const struct vm_dev *d, struct remote *r, uns
 		    char *err, size_t n)
 {
 	const struct vm_pci *p = &d->pci;
-	if (p->slot == 0 || p->slot >= PCI_SLOTS || slots[p->slot] || p->nvectors > MSIX_MAX_VECTORS ||
-	    p->nvectors != d->nirqfd || p->nkicks > VM_DEV_MAX_EVENTFDS) {
+	if (p->slot == 0 || p->slot >= PCI_SLOTS || slots[p->slot] ||
+	    p->nvectors > MSIX_MAX_VECTORS || p->nvectors != d->nirqfd ||
+	    p->nkicks > VM_DEV_MAX_EVENTFDS) {
 		snprintf(err, n, "device %u: bad PCI plan", index);
 		return -EINVAL;
 	}
@@ -337,8 +339,8 @@ int pci__add_virtio(struct vm *vm, const struct vm_dev *d, struct remote *r, uns
 }
 
 /* bochs-display (QEMU's 1234:1111): BAR0 video memory, BAR2 DISPI registers. */
-int pci__add_vga(struct vm *vm, const struct vm_dev *d, struct remote *r, unsigned index,
-		 char *err, size_t n)
+int pci__add_vga(struct vm *vm, const struct vm_dev *d, struct remote *r, unsigned index, char *err,
+		 size_t n)
 {
 	const struct vm_pci *p = &d->pci;
 	(void)vm;
@@ -363,9 +365,9 @@ int pci__add_vga(struct vm *vm, const struct vm_dev *d, struct remote *r, unsign
 	f->plan = d;
 	f->index = index;
 	static const uint8_t hdr[] = {
-		0x34, 0x12, 0x11, 0x11, /* vendor 1234, device 1111 */
-		0, 0, 0x10, 0,		/* command, status: capability list off */
-		0x02, 0x00, 0x80, 0x03, /* revision 2, class 03 80 00: display, other */
+	    0x34, 0x12, 0x11, 0x11, /* vendor 1234, device 1111 */
+	    0,	  0,	0x10, 0,    /* command, status: capability list off */
+	    0x02, 0x00, 0x80, 0x03, /* revision 2, class 03 80 00: display, other */
 	};
 	memcpy(f->cfg, hdr, sizeof(hdr));
 	uint32_t bar0 = 0x8; /* 32-bit, prefetchable memory */

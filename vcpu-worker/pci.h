@@ -22,7 +22,7 @@ int pci__add_virtio(struct vm *vm, const struct vm_dev *d, struct remote *r, uns
 		    char *err, size_t n);
 
 /* Add a bochs-display function: video memory at BAR0, DISPI registers at BAR2. */
-int pci__add_vga(struct vm *vm, const struct vm_dev *d, struct remote *r, unsigned index,
-		 char *err, size_t n);
+int pci__add_vga(struct vm *vm, const struct vm_dev *d, struct remote *r, unsigned index, char *err,
+		 size_t n);
 
 #endif

@@ -25,8 +25,7 @@ static int plat_read(void *priv, unsigned region, uint64_t off, unsigned size, u
 	return 0;
 }
 
-static int debug_exit_write(void *priv, unsigned region, uint64_t off, unsigned size,
-			    uint64_t val)
+static int debug_exit_write(void *priv, unsigned region, uint64_t off, unsigned size, uint64_t val)
 {
 	(void)priv;
 	(void)region;
@@ -37,8 +36,7 @@ static int debug_exit_write(void *priv, unsigned region, uint64_t off, unsigned 
 	return 1; /* stop this vCPU */
 }
 
-static int boot_timer_write(void *priv, unsigned region, uint64_t off, unsigned size,
-			    uint64_t val)
+static int boot_timer_write(void *priv, unsigned region, uint64_t off, unsigned size, uint64_t val)
 {
 	(void)priv;
 	(void)region;

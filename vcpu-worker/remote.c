@@ -49,12 +49,12 @@ int remote__access(struct remote *r, bool pio, unsigned region, uint64_t off, un
 		   bool write, uint64_t *val)
 {
 	struct ipc_msg req = {
-		.op = pio ? (write ? IPC_OP_PIO_WRITE : IPC_OP_PIO_READ)
-			  : (write ? IPC_OP_MMIO_WRITE : IPC_OP_MMIO_READ),
-		.region = region,
-		.size = size,
-		.off = off,
-		.data = write ? *val : 0,
+	    .op = pio ? (write ? IPC_OP_PIO_WRITE : IPC_OP_PIO_READ)
+		      : (write ? IPC_OP_MMIO_WRITE : IPC_OP_MMIO_READ),
+	    .region = region,
+	    .size = size,
+	    .off = off,
+	    .data = write ? *val : 0,
 	};
 	struct ipc_msg rep;
 	pthread_mutex_lock(&r->lock);

@@ -60,8 +60,7 @@ int serial_inproc__init(struct vm *vm, int out_fd, int in_fd)
 	out = out_fd;
 	in = in_fd;
 	uart__init(&uart, tx, irq, NULL);
-	return iobus__register(IOBUS_PIO, CV_PORT_COM1, CV_PORT_COM1_LEN, &ops, NULL, 0,
-			       "serial");
+	return iobus__register(IOBUS_PIO, CV_PORT_COM1, CV_PORT_COM1_LEN, &ops, NULL, 0, "serial");
 }
 
 int serial_inproc__in_fd(void)

@@ -93,15 +93,15 @@ int vcpu__create(struct vm *vm, unsigned id, struct vcpu *v, char *err, size_t n
 static void flat_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int code64)
 {
 	*s = (struct kvm_segment){
-		.base = 0,
-		.limit = 0xffffffff,
-		.selector = sel,
-		.type = type,
-		.present = 1,
-		.s = 1,
-		.db = code64 ? 0 : 1,
-		.l = code64 ? 1 : 0,
-		.g = 1,
+	    .base = 0,
+	    .limit = 0xffffffff,
+	    .selector = sel,
+	    .type = type,
+	    .present = 1,
+	    .s = 1,
+	    .db = code64 ? 0 : 1,
+	    .l = code64 ? 1 : 0,
+	    .g = 1,
 	};
 }
 

@@ -84,17 +84,17 @@ static void serial_ready(void *dev, unsigned i)
 }
 
 static const struct dev_ops serial_ops = {
-	.name = "serial",
-	.init = serial_init,
-	.read = serial_read,
-	.write = serial_write,
-	.backend_ready = serial_ready,
-	.backend_wanted = serial_wanted,
+    .name = "serial",
+    .init = serial_init,
+    .read = serial_read,
+    .write = serial_write,
+    .backend_ready = serial_ready,
+    .backend_wanted = serial_wanted,
 };
 
 const struct dev_desc dev__desc = {
-	.type = "serial",
-	.ops = &serial_ops,
-	.limits = {.nregions = 1, .pio_mask = 1, .size = {CV_PORT_COM1_LEN}},
-	.priv_size = sizeof(struct serial),
+    .type = "serial",
+    .ops = &serial_ops,
+    .limits = {.nregions = 1, .pio_mask = 1, .size = {CV_PORT_COM1_LEN}},
+    .priv_size = sizeof(struct serial),
 };

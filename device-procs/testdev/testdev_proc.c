@@ -63,14 +63,14 @@ static void td_write(void *dev, unsigned region, uint64_t off, unsigned size, ui
 }
 
 static const struct dev_ops testdev_ops = {
-	.name = "testdev",
-	.read = td_read,
-	.write = td_write,
+    .name = "testdev",
+    .read = td_read,
+    .write = td_write,
 };
 
 const struct dev_desc dev__desc = {
-	.type = "testdev",
-	.ops = &testdev_ops,
-	.limits = {.nregions = 1, .pio_mask = 0, .size = {CV_MMIO_TESTDEV_LEN}},
-	.priv_size = sizeof(struct testdev),
+    .type = "testdev",
+    .ops = &testdev_ops,
+    .limits = {.nregions = 1, .pio_mask = 0, .size = {CV_MMIO_TESTDEV_LEN}},
+    .priv_size = sizeof(struct testdev),
 };

@@ -58,14 +58,14 @@ static void vga_write(void *dev, unsigned region, uint64_t off, unsigned size, u
 }
 
 static const struct dev_ops vga_ops = {
-	.name = "vga",
-	.read = vga_read,
-	.write = vga_write,
+    .name = "vga",
+    .read = vga_read,
+    .write = vga_write,
 };
 
 const struct dev_desc dev__desc = {
-	.type = "vga",
-	.ops = &vga_ops,
-	.limits = {.nregions = 2, .pio_mask = 1, .size = {3, VBE_MMIO_SIZE}},
-	.create = vga_create,
+    .type = "vga",
+    .ops = &vga_ops,
+    .limits = {.nregions = 2, .pio_mask = 1, .size = {3, VBE_MMIO_SIZE}},
+    .create = vga_create,
 };

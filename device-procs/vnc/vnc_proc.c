@@ -46,16 +46,16 @@ int main(int argc, char **argv)
 		log__die(1, "control: bad plan");
 
 	struct vnc_config c = {
-		.listen_fd = VNC_FD_LISTEN,
-		.ws_listen_fd = (plan.flags & VNC_PLAN_HAS_WS) ? VNC_FD_WS : -1,
-		.loopback = plan.flags & VNC_PLAN_LOOPBACK,
-		.allow_none = plan.flags & VNC_PLAN_ALLOW_NONE,
-		.tls_only = plan.flags & VNC_PLAN_TLS_ONLY,
-		.password = plan.password_len ? plan.password : NULL,
-		.password_len = plan.password_len,
-		.input_fd = (plan.flags & VNC_PLAN_HAS_INPUT) ? VNC_FD_INPUT : -1,
-		.stop_fd = VNC_FD_CONTROL,
-		.name = plan.name,
+	    .listen_fd = VNC_FD_LISTEN,
+	    .ws_listen_fd = (plan.flags & VNC_PLAN_HAS_WS) ? VNC_FD_WS : -1,
+	    .loopback = plan.flags & VNC_PLAN_LOOPBACK,
+	    .allow_none = plan.flags & VNC_PLAN_ALLOW_NONE,
+	    .tls_only = plan.flags & VNC_PLAN_TLS_ONLY,
+	    .password = plan.password_len ? plan.password : NULL,
+	    .password_len = plan.password_len,
+	    .input_fd = (plan.flags & VNC_PLAN_HAS_INPUT) ? VNC_FD_INPUT : -1,
+	    .stop_fd = VNC_FD_CONTROL,
+	    .name = plan.name,
 	};
 	if (plan.flags & VNC_PLAN_HAS_TLS) {
 		c.tls_cert_pem = map_pem(VNC_FD_CERT, plan.cert_len);

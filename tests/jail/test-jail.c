@@ -188,7 +188,7 @@ static void wait_ready(struct run *r)
 static void test_profiles_table(void **state)
 {
 	(void)state;
-	static const char *const types[] = {"vcpu", "serial", "blk",	 "net",	 "vga",
+	static const char *const types[] = {"vcpu", "serial", "blk",	 "net",	      "vga",
 					    "vnc",  "input",  "testdev", "screendump"};
 	static const char *const never[] = {"socket",
 					    "connect",
