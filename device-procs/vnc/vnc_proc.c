@@ -6,6 +6,7 @@
  * lockdown); it may accept connections and nothing else.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,17 @@ int main(int argc, char **argv)
 	if (!c.display_map)
 		log__die(1, "display: cannot map the display memfd read-only");
 	close(VNC_FD_DISPLAY);
+
+	/*
+	 * The seccomp profile (policy/vnc.c) has no mremap, but glibc's realloc
+	 * of an mmap-backed chunk (a client's output buffer growing past the
+	 * 128 KiB default threshold, e.g. during VNC auth then a full frame)
+	 * calls mremap: the process died of SIGSYS on the first gvnccapture
+	 * with a password. Serve buffers up to the largest threshold glibc
+	 * allows (32 MiB, above a 16 MiB VRAM frame) from the brk heap instead.
+	 */
+	if (!mallopt(M_MMAP_THRESHOLD, 32 << 20))
+		log__die(1, "mallopt(M_MMAP_THRESHOLD) refused");
 
 	/* Everything below talks to the network: confine first. */
 	if (jail__lockdown("vnc", plan.seccomp_log, err, sizeof(err)) < 0)
