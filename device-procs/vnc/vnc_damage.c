@@ -52,11 +52,11 @@ static uint64_t hash_line(uint64_t seed, const uint8_t *p, size_t n)
 
 uint64_t vdmg__hash_tile(const struct display_view *v, unsigned tx, unsigned ty)
 {
-	uint32_t x0 = tx * VNC_TILE, y0 = ty * VNC_TILE;
+	uint32_t x0 = tx * VNC_DTILE, y0 = ty * VNC_DTILE;
 	if (x0 >= v->width || y0 >= v->height)
 		return 0;
-	uint32_t w = v->width - x0 < VNC_TILE ? v->width - x0 : VNC_TILE;
-	uint32_t h = v->height - y0 < VNC_TILE ? v->height - y0 : VNC_TILE;
+	uint32_t w = v->width - x0 < VNC_DTILE ? v->width - x0 : VNC_DTILE;
+	uint32_t h = v->height - y0 < VNC_DTILE ? v->height - y0 : VNC_DTILE;
 	uint32_t bpp = v->bpp / 8;
 	uint64_t hsh = K1 ^ ((uint64_t)w << 32 | h);
 	for (uint32_t y = 0; y < h; y++)
@@ -68,8 +68,8 @@ uint64_t vdmg__hash_tile(const struct display_view *v, unsigned tx, unsigned ty)
 
 void vdmg__hash_all(const struct display_view *v, uint64_t *hashes)
 {
-	unsigned tw = (v->width + VNC_TILE - 1) / VNC_TILE,
-		 th = (v->height + VNC_TILE - 1) / VNC_TILE;
+	unsigned tw = (v->width + VNC_DTILE - 1) / VNC_DTILE,
+		 th = (v->height + VNC_DTILE - 1) / VNC_DTILE;
 	for (unsigned ty = 0; ty < th; ty++)
 		for (unsigned tx = 0; tx < tw; tx++)
 			hashes[ty * VNC_TILES_X + tx] = vdmg__hash_tile(v, tx, ty);

@@ -44,9 +44,11 @@ size_t vpix__convert(const struct vnc_pixfmt *pf, uint32_t src_bpp, const uint8_
 unsigned vpix__cpixel(const struct vnc_pixfmt *pf, unsigned *skip);
 
 /* ---- damage (vnc_damage.c) ---- */
-#define VNC_TILE     64
-#define VNC_TILES_X  (DISPLAY_MAX_WIDTH / VNC_TILE)
-#define VNC_TILES_Y  (DISPLAY_MAX_HEIGHT / VNC_TILE)
+#define VNC_TILE     64 /* ZRLE's tile size (RFC 6143 7.7.6): encoding only */
+/* Damage tracking granularity: a one-character change ships a 32x32 tile. */
+#define VNC_DTILE    32
+#define VNC_TILES_X  (DISPLAY_MAX_WIDTH / VNC_DTILE)
+#define VNC_TILES_Y  (DISPLAY_MAX_HEIGHT / VNC_DTILE)
 #define VNC_MAX_TILE (VNC_TILES_X * VNC_TILES_Y)
 uint64_t vdmg__hash_tile(const struct display_view *v, unsigned tx, unsigned ty);
 void vdmg__hash_all(const struct display_view *v, uint64_t *hashes);
@@ -163,7 +165,8 @@ struct vnc_server {
 /* vnc_server.c */
 void vsrv__input(struct vnc_server *s, const struct vnc_input_msg *m);
 /* Frame tick: refresh the view, hash if needed, send updates. */
-void vsrv__tick(struct vnc_server *s);
+/* One damage check; true if the screen changed since the last one. */
+bool vsrv__tick(struct vnc_server *s);
 int vsrv__init(struct vnc_server *s, const struct vnc_config *cfg);
 void vsrv__fini(struct vnc_server *s);
 void vsrv__refresh_view(struct vnc_server *s);

@@ -53,9 +53,9 @@ static void do_request(struct vnc_client *c, const uint8_t *p)
 	if (h > c->h - y)
 		h = c->h - y;
 	if (!incremental) {
-		unsigned tx0 = x / VNC_TILE, ty0 = y / VNC_TILE;
-		unsigned tx1 = (x + w + VNC_TILE - 1) / VNC_TILE;
-		unsigned ty1 = (y + h + VNC_TILE - 1) / VNC_TILE;
+		unsigned tx0 = x / VNC_DTILE, ty0 = y / VNC_DTILE;
+		unsigned tx1 = (x + w + VNC_DTILE - 1) / VNC_DTILE;
+		unsigned ty1 = (y + h + VNC_DTILE - 1) / VNC_DTILE;
 		for (unsigned ty = ty0; ty < ty1 && ty < VNC_TILES_Y; ty++)
 			for (unsigned tx = tx0; tx < tx1 && tx < VNC_TILES_X; tx++)
 				c->force[ty * VNC_TILES_X + tx] = 1;

@@ -229,10 +229,13 @@ static void client_read(struct vnc_client *c)
 	}
 }
 
-void vsrv__tick(struct vnc_server *s)
+/* Tile hashes of the previous tick: an unchanged screen lets the tick back off. */
+static uint64_t prev_hashes[VNC_MAX_TILE];
+
+bool vsrv__tick(struct vnc_server *s)
 {
 	vsrv__refresh_view(s);
-	bool hashed = false;
+	bool hashed = false, changed = false;
 	for (unsigned i = 0; i < VNC_MAX_CLIENTS; i++) {
 		struct vnc_client *c = s->clients[i];
 		if (!c || c->state != CS_NORMAL || !c->req || backlog(c) >= VNC_OUT_LOW)
@@ -240,10 +243,13 @@ void vsrv__tick(struct vnc_server *s)
 		if (!hashed) {
 			vdmg__hash_all(&s->view, s->hashes);
 			hashed = true;
+			changed = memcmp(prev_hashes, s->hashes, sizeof(prev_hashes)) != 0;
+			memcpy(prev_hashes, s->hashes, sizeof(prev_hashes));
 		}
 		if (!vproto__update(c))
 			vcli__kill(c, "update exceeds output bound");
 	}
+	return changed;
 }
 
 static void accept_clients(struct vnc_server *s, int lfd, bool websocket)
@@ -314,8 +320,12 @@ int vnc__main(const struct vnc_config *cfg)
 		return r;
 	}
 	s->now_ms = now_ms();
-	unsigned interval = cfg->frame_interval_ms ? cfg->frame_interval_ms : 30;
+	unsigned base = cfg->frame_interval_ms ? cfg->frame_interval_ms : 30;
+	/* Idle back-off: each tick that finds the screen unchanged doubles the
+	 * period, up to 8x; any change or client message restores it. */
+	unsigned idle = 0;
 	for (;;) {
+		unsigned interval = base << idle;
 		struct pollfd pf[3 + VNC_MAX_CLIENTS];
 		int idx[3 + VNC_MAX_CLIENTS];
 		unsigned n = 0;
@@ -353,12 +363,17 @@ int vnc__main(const struct vnc_config *cfg)
 			accept_clients(s, cfg->ws_listen_fd, true);
 		for (unsigned k = 3; k < n; k++) {
 			struct vnc_client *c = s->clients[idx[k]];
-			if (pf[k].revents & (POLLIN | POLLHUP | POLLERR))
+			if (pf[k].revents & (POLLIN | POLLHUP | POLLERR)) {
 				client_read(c);
+				idle = 0;
+			}
 		}
 		if (s->now_ms - s->last_tick_ms >= interval) {
 			s->last_tick_ms = s->now_ms;
-			vsrv__tick(s);
+			if (vsrv__tick(s))
+				idle = 0;
+			else if (idle < 3)
+				idle++;
 		}
 		for (unsigned i = 0; i < VNC_MAX_CLIENTS; i++)
 			if (s->clients[i] && s->clients[i]->state != CS_DEAD)

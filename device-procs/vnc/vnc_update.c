@@ -89,8 +89,8 @@ bool vproto__update(struct vnc_client *c)
 	if (y1 > ch)
 		y1 = ch;
 	if (!resized && c->rx < x1 && c->ry < y1) {
-		unsigned tx0 = c->rx / VNC_TILE, tx1 = (x1 + VNC_TILE - 1) / VNC_TILE;
-		unsigned ty0 = c->ry / VNC_TILE, ty1 = (y1 + VNC_TILE - 1) / VNC_TILE;
+		unsigned tx0 = c->rx / VNC_DTILE, tx1 = (x1 + VNC_DTILE - 1) / VNC_DTILE;
+		unsigned ty0 = c->ry / VNC_DTILE, ty1 = (y1 + VNC_DTILE - 1) / VNC_DTILE;
 		for (unsigned ty = ty0; ty < ty1; ty++) {
 			for (unsigned tx = tx0; tx < tx1;) {
 				if (!tile_dirty(c, ty * VNC_TILES_X + tx)) {
@@ -98,14 +98,14 @@ bool vproto__update(struct vnc_client *c)
 					continue;
 				}
 				unsigned run = tx;
-				while (run < tx1 && run - tx < VNC_RECT_MAX_W / VNC_TILE &&
+				while (run < tx1 && run - tx < VNC_RECT_MAX_W / VNC_DTILE &&
 				       tile_dirty(c, ty * VNC_TILES_X + run))
 					run++;
 				if (vbuf__pending(b) - start > UPDATE_BYTES_MAX || nrect >= 0xfff0)
 					goto done;
-				uint32_t rx = tx * VNC_TILE, ry = ty * VNC_TILE;
-				uint32_t rw = run * VNC_TILE > cw ? cw - rx : (run - tx) * VNC_TILE;
-				uint32_t rh = ry + VNC_TILE > ch ? ch - ry : VNC_TILE;
+				uint32_t rx = tx * VNC_DTILE, ry = ty * VNC_DTILE;
+				uint32_t rw = run * VNC_DTILE > cw ? cw - rx : (run - tx) * VNC_DTILE;
+				uint32_t rh = ry + VNC_DTILE > ch ? ch - ry : VNC_DTILE;
 				if (!venc__rect(c, rx, ry, rw, rh))
 					return false;
 				nrect++;
