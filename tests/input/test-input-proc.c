@@ -215,9 +215,9 @@ static void test_ports_and_events(void **state)
 	send_msg(&p, junk, 1);
 	send_key(&p, 0xff0d, true);
 	drain_irq(&p, 0);
-	do
+	/* The drain may have eaten the key's own interrupt: look first. */
+	while (!(in64(&p) & 1))
 		wait_irq(&p, 0);
-	while (!(in64(&p) & 1));
 	assert_int_equal(in60(&p), 0x1c);
 	/* reset pulse: the reset line, not an interrupt */
 	out64(&p, 0xfe);
