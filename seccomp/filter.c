@@ -83,14 +83,16 @@ static int add_rule(scmp_filter_ctx ctx, const struct sc_rule *r, char *err, siz
 	for (unsigned i = 0; i < r->ncmp; i++) {
 		const struct sc_cmp *c = &r->cmp[i];
 		switch (c->op) {
+		/* Filled field by field: SCMP_CMP64's initializer leaves datum_b
+		 * implicit, which clang's -Wmissing-field-initializers rejects. */
 		case SC_EQ:
-			cmp[i] = SCMP_CMP64(c->arg, SCMP_CMP_EQ, c->val);
+			cmp[i] = (struct scmp_arg_cmp){c->arg, SCMP_CMP_EQ, c->val, 0};
 			break;
 		case SC_MASKED_EQ:
-			cmp[i] = SCMP_CMP64(c->arg, SCMP_CMP_MASKED_EQ, c->mask, c->val);
+			cmp[i] = (struct scmp_arg_cmp){c->arg, SCMP_CMP_MASKED_EQ, c->mask, c->val};
 			break;
 		case SC_EQ_SELF_PID:
-			cmp[i] = SCMP_CMP64(c->arg, SCMP_CMP_EQ, (uint64_t)getpid());
+			cmp[i] = (struct scmp_arg_cmp){c->arg, SCMP_CMP_EQ, (uint64_t)getpid(), 0};
 			break;
 		default:
 			snprintf(err, errlen, "seccomp: %s: bad comparison", r->name);
