@@ -159,7 +159,7 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	    .nkickfd = d->nkick,
 	    .nbackend = d->nbackend,
 	    .seccomp_log = ids->seccomp_log,
-	    .spin_max_us = IPC_SPIN_MAX_US,
+	    .spin_max_us = 250, /* covers the gap between two exits (~20-60 us here) */
 	};
 	memcpy(dp.cfg, d->cfg, sizeof(dp.cfg));
 	if (send(ctl[0], &dp, sizeof(dp), MSG_NOSIGNAL) != (ssize_t)sizeof(dp)) {
