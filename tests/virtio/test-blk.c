@@ -772,6 +772,17 @@ static void test_nowait_fallback(void **state)
 		assert_int_equal(*at, (uint8_t)(s * 7 + i % 512));
 	}
 
+	/* above the 64 KiB inline limit (blk_req.c): straight to a thread */
+	f->nowait = NW_RAW;
+	f->nowait_calls = 0;
+	unsigned gated = f->at_gate;
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 0, VDRV_DATA, 128u << 10), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->nowait_calls, 0);
+	assert_int_equal(f->at_gate, gated + 1);
+	assert_int_equal(d[(128u << 10) - 1], (uint8_t)(255 * 7 + 511));
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 0, VDRV_DATA, 64u << 10), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->nowait_calls, 1);
+
 	/* a backend that cannot tell is not asked again */
 	f->nowait = NW_UNSUPP;
 	f->nowait_calls = 0;
