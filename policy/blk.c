@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <linux/falloc.h>
+#include <sys/uio.h>
 
 #include "profile.h"
 
@@ -16,6 +17,10 @@ static const struct sc_rule blk_rules[] = {
     SC_ALLOW(pwrite64, "write image sectors and qcow2 metadata"),
     SC_ALLOW(preadv, "scatter reads straight into guest buffers"),
     SC_ALLOW(pwritev, "gather writes straight from guest buffers"),
+    SC_ALLOW_IF(preadv2, "cached reads on the main loop; RWF_NOWAIT only, never blocks on a disk",
+		SC_ARG_EQ(5, RWF_NOWAIT)),
+    SC_ALLOW_IF(pwritev2, "cached writes on the main loop; RWF_NOWAIT only, never blocks on a disk",
+		SC_ARG_EQ(5, RWF_NOWAIT)),
     SC_ALLOW(fdatasync, "VIRTIO_BLK_T_FLUSH"),
     SC_ALLOW_IF(fallocate, "discard / write-zeroes: punch a hole, keep the size",
 		SC_ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),

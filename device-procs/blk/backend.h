@@ -24,6 +24,17 @@ struct blk_backend_ops {
 	ssize_t (*preadv)(struct blk_backend *b, const struct iovec *iov, int iovcnt, uint64_t off);
 	ssize_t (*pwritev)(struct blk_backend *b, const struct iovec *iov, int iovcnt,
 			   uint64_t off);
+	/*
+	 * May be NULL. Like preadv/pwritev, but never waits for a disk: -EAGAIN
+	 * (or a short count) when the data is not at hand without blocking,
+	 * e.g. not in the page cache; -EOPNOTSUPP when the kernel or file
+	 * system cannot tell. The device calls these on its main loop to finish
+	 * cached requests without a hand-off to an I/O thread.
+	 */
+	ssize_t (*preadv_nowait)(struct blk_backend *b, const struct iovec *iov, int iovcnt,
+				 uint64_t off);
+	ssize_t (*pwritev_nowait)(struct blk_backend *b, const struct iovec *iov, int iovcnt,
+				  uint64_t off);
 	/* Make every completed write durable (fdatasync plus metadata order). */
 	int (*flush)(struct blk_backend *b);
 	/* May be NULL: then the device does not offer the feature. */

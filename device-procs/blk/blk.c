@@ -174,6 +174,14 @@ static void blk_dev_kick(void *dev, unsigned i)
 	virtio_pci__kick(&d->vp, i);
 }
 
+/* The image fds are used with positioned I/O only, never polled. */
+static bool blk_backend_wanted(void *dev, unsigned i)
+{
+	(void)dev;
+	(void)i;
+	return false;
+}
+
 const struct dev_ops blk_dev_ops = {
     .name = "virtio-blk",
     .init = blk_init,
@@ -181,4 +189,5 @@ const struct dev_ops blk_dev_ops = {
     .write = blk_write,
     .kick = blk_dev_kick,
     .backend_ready = NULL,
+    .backend_wanted = blk_backend_wanted,
 };

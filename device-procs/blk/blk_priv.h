@@ -28,7 +28,7 @@ struct blk_req {
 	uint32_t written;
 	unsigned nseg;
 	struct blk_discard_seg seg[BLK_MAX_DISCARD_SEG];
-	int niov;
+	int niov, iov0; /* iov[iov0 .. iov0 + niov): what is left to transfer */
 	struct iovec iov[VIRTQ_MAX_SIZE];
 };
 
@@ -39,6 +39,7 @@ struct blk_dev {
 	struct blk_params p;
 	struct virtq_req scratch;		 /* popped chain, before it gets a slot */
 	struct blk_req *reqs[VIRTIO_MAX_QUEUES]; /* [queue_size] per queue, by head */
+	bool no_nowait[2]; /* [write]: the backend said -EOPNOTSUPP, stop trying */
 };
 
 /* Main loop: turn one popped chain of queue q into a job or a completion. */

@@ -34,6 +34,22 @@ static ssize_t raw_pwritev(struct blk_backend *b, const struct iovec *iov, int i
 	return r < 0 ? -errno : r;
 }
 
+static ssize_t raw_preadv_nowait(struct blk_backend *b, const struct iovec *iov, int iovcnt,
+				 uint64_t off)
+{
+	ssize_t r = preadv2(raw_fd(b), iov, iovcnt, (off_t)off, RWF_NOWAIT);
+	return r < 0 ? -errno : r;
+}
+
+static ssize_t raw_pwritev_nowait(struct blk_backend *b, const struct iovec *iov, int iovcnt,
+				  uint64_t off)
+{
+	if (b->readonly)
+		return -EROFS;
+	ssize_t r = pwritev2(raw_fd(b), iov, iovcnt, (off_t)off, RWF_NOWAIT);
+	return r < 0 ? -errno : r;
+}
+
 static int raw_flush(struct blk_backend *b)
 {
 	if (b->readonly)
@@ -96,6 +112,8 @@ static const struct blk_backend_ops raw_ops = {
     .name = "raw",
     .preadv = raw_preadv,
     .pwritev = raw_pwritev,
+    .preadv_nowait = raw_preadv_nowait,
+    .pwritev_nowait = raw_pwritev_nowait,
     .flush = raw_flush,
     .discard = raw_discard,
     .write_zeroes = raw_write_zeroes,

@@ -35,6 +35,9 @@ struct fx {
 	pthread_cond_t gate_cond;
 	bool gate_closed;
 	unsigned at_gate;
+	/* the non-blocking path (main loop): mode, and calls seen */
+	enum { NW_OFF, NW_RAW, NW_EAGAIN, NW_SHORT, NW_UNSUPP } nowait;
+	unsigned nowait_calls;
 };
 
 static struct fx *cur;
@@ -58,6 +61,37 @@ static ssize_t t_preadv(struct blk_backend *b, const struct iovec *iov, int n, u
 static ssize_t t_pwritev(struct blk_backend *b, const struct iovec *iov, int n, uint64_t off)
 {
 	return cur->fail_io ? -EIO : cur->raw_ops->pwritev(b, iov, n, off);
+}
+
+/* NW_SHORT moves 512 bytes at most per call, splitting buffers mid-way. */
+static ssize_t t_nowait(struct blk_backend *b, const struct iovec *iov, int n, uint64_t off,
+			bool write)
+{
+	cur->nowait_calls++;
+	switch (cur->nowait) {
+	case NW_EAGAIN:
+		return -EAGAIN;
+	case NW_UNSUPP:
+		return -EOPNOTSUPP;
+	case NW_SHORT: {
+		struct iovec one = {iov[0].iov_base, iov[0].iov_len < 512 ? iov[0].iov_len : 512};
+		return write ? cur->raw_ops->pwritev(b, &one, 1, off)
+			     : cur->raw_ops->preadv(b, &one, 1, off);
+	}
+	default:
+		return write ? cur->raw_ops->pwritev_nowait(b, iov, n, off)
+			     : cur->raw_ops->preadv_nowait(b, iov, n, off);
+	}
+}
+
+static ssize_t t_preadv_nowait(struct blk_backend *b, const struct iovec *iov, int n, uint64_t off)
+{
+	return t_nowait(b, iov, n, off, false);
+}
+
+static ssize_t t_pwritev_nowait(struct blk_backend *b, const struct iovec *iov, int n, uint64_t off)
+{
+	return t_nowait(b, iov, n, off, true);
 }
 
 static int t_flush(struct blk_backend *b)
@@ -98,6 +132,9 @@ static struct fx *make(bool readonly, unsigned nthreads, unsigned nqueues)
 	f->ops.preadv = t_preadv;
 	f->ops.pwritev = t_pwritev;
 	f->ops.flush = t_flush;
+	/* Most tests exercise the I/O threads: no main-loop path unless asked. */
+	f->ops.preadv_nowait = NULL;
+	f->ops.pwritev_nowait = NULL;
 	f->be.ops = &f->ops;
 	struct blk_params p = {.nqueues = nqueues, .queue_size = QSIZE, .nthreads = nthreads};
 	memcpy(p.serial, "cellvm-disk-0", 13);
@@ -136,6 +173,17 @@ static int setup_inline(void **state)
 {
 	struct fx *f = make(false, 0, 2);
 	start(f, all_features(f), 2);
+	*state = f;
+	return 0;
+}
+
+/* Threads, plus the non-blocking path on the "main loop" (the caller). */
+static int setup_nowait(void **state)
+{
+	struct fx *f = make(false, 2, 1);
+	f->ops.preadv_nowait = t_preadv_nowait;
+	f->ops.pwritev_nowait = t_pwritev_nowait;
+	start(f, all_features(f), 1);
 	*state = f;
 	return 0;
 }
@@ -671,6 +719,84 @@ static void test_resubmit_in_flight(void **state)
 	assert_int_equal(len, 513);
 }
 
+/* A cached request completes during the kick itself, with no I/O thread. */
+static void test_nowait_inline(void **state)
+{
+	struct fx *f = *state;
+	f->nowait = NW_RAW;
+	f->gate_closed = true; /* an I/O thread would block here */
+	put_hdr(f, 0, VIRTIO_BLK_T_IN, 3);
+	struct vbuf b[3] = {{HDR(0), 16, false}, {VDRV_DATA, 512, true}, {STATUS(0), 1, true}};
+	uint16_t head = vdrv__add(&f->d, 0, b, 3, false);
+	blk_dev_ops.kick(f->dev, 0);
+	uint32_t id, len;
+	assert_true(vdrv__used(&f->d, 0, &id, &len)); /* already done: no waiting */
+	assert_int_equal(id, head);
+	assert_int_equal(len, 513);
+	assert_int_equal(*(uint8_t *)vdrv__ptr(&f->d, STATUS(0)), VIRTIO_BLK_S_OK);
+	assert_int_equal(*(uint8_t *)vdrv__ptr(&f->d, VDRV_DATA + 1), (uint8_t)(3 * 7 + 1));
+	assert_int_equal(f->at_gate, 0);
+	assert_int_equal(f->nowait_calls, 1);
+	/* a write, then read back through the thread path */
+	memset(vdrv__ptr(&f->d, VDRV_DATA), 0x5a, 1024);
+	assert_int_equal(rw(f, VIRTIO_BLK_T_OUT, 10, VDRV_DATA, 1024), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->nowait_calls, 2);
+	f->gate_closed = false;
+	f->nowait = NW_EAGAIN;
+	memset(vdrv__ptr(&f->d, VDRV_DATA), 0, 1024);
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 10, VDRV_DATA, 1024), VIRTIO_BLK_S_OK);
+	assert_int_equal(*(uint8_t *)vdrv__ptr(&f->d, VDRV_DATA + 1023), 0x5a);
+	assert_true(f->at_gate >= 1);
+}
+
+/* Not at hand, or only partly: the I/O thread does exactly the rest. */
+static void test_nowait_fallback(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *d = vdrv__ptr(&f->d, VDRV_DATA);
+	f->nowait = NW_EAGAIN;
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 2, VDRV_DATA, 512), VIRTIO_BLK_S_OK);
+	assert_int_equal(d[5], (uint8_t)(2 * 7 + 5));
+	assert_int_equal(f->at_gate, 1);
+
+	/* 512 bytes per non-blocking call over buffers of 700 + 836 bytes */
+	f->nowait = NW_SHORT;
+	f->nowait_calls = 0;
+	memset(d, 0, 2048);
+	struct vbuf two[2] = {{VDRV_DATA, 700, true}, {VDRV_DATA + 1024, 836, true}};
+	assert_int_equal(submit(f, 0, VIRTIO_BLK_T_IN, 4, two, 2, NULL), VIRTIO_BLK_S_OK);
+	assert_true(f->nowait_calls >= 2);
+	for (unsigned i = 0; i < 1536; i++) {
+		uint8_t *at = i < 700 ? d + i : d + 1024 + (i - 700);
+		unsigned s = 4 + i / 512;
+		assert_int_equal(*at, (uint8_t)(s * 7 + i % 512));
+	}
+
+	/* above the 64 KiB inline limit (blk_req.c): straight to a thread */
+	f->nowait = NW_RAW;
+	f->nowait_calls = 0;
+	unsigned gated = f->at_gate;
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 0, VDRV_DATA, 128u << 10), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->nowait_calls, 0);
+	assert_int_equal(f->at_gate, gated + 1);
+	assert_int_equal(d[(128u << 10) - 1], (uint8_t)(255 * 7 + 511));
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 0, VDRV_DATA, 64u << 10), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->nowait_calls, 1);
+
+	/* a backend that cannot tell is not asked again */
+	f->nowait = NW_UNSUPP;
+	f->nowait_calls = 0;
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 1, VDRV_DATA, 512), VIRTIO_BLK_S_OK);
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 1, VDRV_DATA, 512), VIRTIO_BLK_S_OK);
+	assert_int_equal(f->nowait_calls, 1);
+	assert_int_equal(d[0], (uint8_t)(1 * 7));
+
+	/* an I/O error on the thread path after the fallback still reports */
+	f->nowait = NW_EAGAIN;
+	f->fail_io = true;
+	assert_int_equal(rw(f, VIRTIO_BLK_T_OUT, 1, VDRV_DATA, 512), VIRTIO_BLK_S_IOERR);
+}
+
 static void test_reset_waits_for_io(void **state)
 {
 	struct fx *f = *state;
@@ -788,6 +914,8 @@ int main(void)
 	    TI(test_second_queue),
 	    T(test_resubmit_in_flight),
 	    T(test_reset_waits_for_io),
+	    cmocka_unit_test_setup_teardown(test_nowait_inline, setup_nowait, teardown),
+	    cmocka_unit_test_setup_teardown(test_nowait_fallback, setup_nowait, teardown),
 	    TI(test_event_idx_suppression),
 	    T(test_init_once),
 	    TI(test_kicks_reenabled),
