@@ -26,13 +26,13 @@ static int efd(void)
 	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 }
 
-void devices__pin(pid_t pid, unsigned ncpus)
+bool devices__pin(pid_t pid, unsigned ncpus)
 {
 	/* vCPU i is pinned to host CPU i (vcpu.c). A device that spins on its
 	 * ring must not compete with them: give it the CPUs they leave. */
 	cpu_set_t set;
 	if (sched_getaffinity(0, sizeof(set), &set) < 0)
-		return;
+		return false;
 	unsigned left = 0;
 	for (unsigned c = 0; c < CPU_SETSIZE; c++) {
 		if (!CPU_ISSET(c, &set))
@@ -42,8 +42,7 @@ void devices__pin(pid_t pid, unsigned ncpus)
 		else
 			left++;
 	}
-	if (left)
-		sched_setaffinity(pid, sizeof(set), &set);
+	return left && sched_setaffinity(pid, sizeof(set), &set) == 0;
 }
 
 static void close_all(int *fds, unsigned n)
@@ -147,7 +146,8 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	d->pid = jail__spawn(&spec, &d->pidfd, err, n);
 	if (d->pid < 0)
 		goto out;
-	devices__pin(d->pid, ids->ncpus);
+	/* A device may spin for its next request only on a CPU of its own. */
+	bool pinned = devices__pin(d->pid, ids->ncpus);
 
 	struct dev_plan dp = {
 	    .magic = DEV_PLAN_MAGIC,
@@ -159,7 +159,7 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	    .nkickfd = d->nkick,
 	    .nbackend = d->nbackend,
 	    .seccomp_log = ids->seccomp_log,
-	    .spin_max_us = 250, /* covers the gap between two exits (~20-60 us here) */
+	    .spin_max_us = pinned ? 250 : 0, /* covers the gap between two exits (20-60 us) */
 	};
 	memcpy(dp.cfg, d->cfg, sizeof(dp.cfg));
 	if (send(ctl[0], &dp, sizeof(dp), MSG_NOSIGNAL) != (ssize_t)sizeof(dp)) {

@@ -57,8 +57,8 @@ struct vm_ids {
 	int diag_fd;
 };
 
-/* Keep a device process off the vCPUs' host CPUs, if any are left. */
-void devices__pin(pid_t pid, unsigned ncpus);
+/* Keep a device process off the vCPUs' host CPUs, if any are left; true if pinned. */
+bool devices__pin(pid_t pid, unsigned ncpus);
 
 /*
  * Spawn device `d` (the VM's device number `index`). On success, plan->devs[index]
