@@ -152,10 +152,11 @@ struct vm_run {
 	bool have_con;
 	struct vncproc vnc;
 	bool have_vnc;
-	int input;	/* index of the i8042 device in dev[], or -1 */
-	int diag;	/* read end of the children's stderr pipe */
-	int ctl_listen; /* --control socket, or -1 */
-	int display_ro; /* the display memfd, read-only (screendumps), or -1 */
+	int input;	   /* index of the i8042 device in dev[], or -1 */
+	int diag;	   /* read end of the children's stderr pipe */
+	unsigned vnc_slot; /* uid slot of the vnc process */
+	int ctl_listen;	   /* --control socket, or -1 */
+	int display_ro;	   /* the display memfd, read-only (screendumps), or -1 */
 	struct vm_ids *ids;
 	int ctl;
 	pid_t pid;
@@ -285,7 +286,7 @@ static void on_vnc_death(struct vm_run *r)
 		return;
 	}
 	log__info("restarting the vnc server");
-	display__spawn_vnc(&r->vnc, r->ids, (unsigned)r->ndev + 1);
+	display__spawn_vnc(&r->vnc, r->ids, r->vnc_slot);
 }
 
 /* One confined process writes one PNG of the display to out_fd. */
@@ -729,7 +730,9 @@ int vm__run(const struct run_opts *o)
 	r->ctl = ctl[0];
 	ctl[0] = -1;
 	r->ids = &ids;
-	if (r->have_vnc && display__spawn_vnc(&r->vnc, &ids, r->ndev + 1) < 0)
+	/* Its uid slot follows the devices' (which count plan entries, incl. in-process ones). */
+	r->vnc_slot = plan->ndevs + 1;
+	if (r->have_vnc && display__spawn_vnc(&r->vnc, &ids, r->vnc_slot) < 0)
 		set_status(r, CV_EXIT_ERROR);
 	if (ser_out >= 0)
 		close(ser_out), ser_out = -1;

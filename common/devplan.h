@@ -15,8 +15,8 @@
 enum {
 	DEV_FD_CONTROL = 3,   /* SEQPACKET to the broker: this plan in, nothing out */
 	DEV_FD_CHAN = 4,      /* ring memfd, or the SEQPACKET socket (transport socket) */
-	DEV_FD_BELL_DEV = 5,  /* eventfd: the vcpu-worker rings us (ring transport) */
-	DEV_FD_BELL_VCPU = 6, /* eventfd: we ring the vcpu-worker (ring transport) */
+	DEV_FD_BELL_DEV = 5,  /* pipe read end: the vcpu-worker rings us (ring transport) */
+	DEV_FD_BELL_VCPU = 6, /* pipe write end: we ring the vcpu-worker (ring transport) */
 	DEV_FD_RAM = 7,	      /* guest RAM memfd: only devices that DMA */
 	DEV_FD_EXTRA = 8,     /* irqfds, then kick ioeventfds, then backend fds */
 };

@@ -83,8 +83,8 @@ struct vm_dev {
 	struct vm_region regions[VM_DEV_MAX_REGIONS];
 	/* fds in the vcpu-worker's table; -1 when unused */
 	int32_t fd_chan;      /* ring memfd or socket */
-	int32_t fd_bell_dev;  /* doorbell vcpu -> device (eventfd) */
-	int32_t fd_bell_vcpu; /* doorbell device -> vcpu (eventfd) */
+	int32_t fd_bell_dev;  /* doorbell vcpu -> device (pipe write end) */
+	int32_t fd_bell_vcpu; /* doorbell device -> vcpu (pipe read end) */
 	int32_t fd_peer;      /* pidfd of the device process: readable when it dies */
 	uint32_t nirqfd;
 	int32_t fd_irq[VM_DEV_MAX_EVENTFDS];   /* irqfds: legacy GSI irq + i, or MSI-X vector i */

@@ -217,7 +217,9 @@ static void loop(void)
 			continue;
 		if (p[0].revents)
 			return; /* the broker closed our control socket: VM is ending */
-		if (plan.transport == VM_DEV_RING || p[1].revents) {
+		/* Only when the doorbell rang: serve_spin spins for the next request
+		 * after each one, and must not hold up a kick it did not need to. */
+		if (p[1].revents) {
 			if (!serve_channel())
 				return;
 		}

@@ -32,7 +32,7 @@ static const struct sc_rule blk_rules[] = {
 
 const struct profile profile_blk = {
     .type = "blk",
-    .desc = "virtio-blk over a raw/qcow2 image fd; I/O thread pool or io_uring",
+    .desc = "virtio-blk over a raw/qcow2 image fd; an I/O thread pool",
     .selinux_type = "cellvm_blk_t",
     PROFILE_RULES(blk_rules),
     .namespaces = PROFILE_ALL_NS,

@@ -322,7 +322,7 @@ int vnc__main(const struct vnc_config *cfg)
 	s->now_ms = now_ms();
 	unsigned base = cfg->frame_interval_ms ? cfg->frame_interval_ms : 30;
 	/* Idle back-off: each tick that finds the screen unchanged doubles the
-	 * period, up to 8x; any change or client message restores it. */
+	 * period, up to 8x; a change (or a new client) restores it. */
 	unsigned idle = 0;
 	for (;;) {
 		unsigned interval = base << idle;
@@ -357,16 +357,21 @@ int vnc__main(const struct vnc_config *cfg)
 			r = 0;
 			break;
 		}
-		if (pf[1].revents & POLLIN)
+		if (pf[1].revents & POLLIN) {
 			accept_clients(s, cfg->listen_fd, false);
-		if (pf[2].revents & POLLIN)
+			idle = 0;
+		}
+		if (pf[2].revents & POLLIN) {
 			accept_clients(s, cfg->ws_listen_fd, true);
+			idle = 0;
+		}
 		for (unsigned k = 3; k < n; k++) {
 			struct vnc_client *c = s->clients[idx[k]];
-			if (pf[k].revents & (POLLIN | POLLHUP | POLLERR)) {
+			/* Client messages do not end the back-off: an idle client
+			 * re-asking for updates must not make the server hash at
+			 * full rate (a full refresh waits at most 8 periods). */
+			if (pf[k].revents & (POLLIN | POLLHUP | POLLERR))
 				client_read(c);
-				idle = 0;
-			}
 		}
 		if (s->now_ms - s->last_tick_ms >= interval) {
 			s->last_tick_ms = s->now_ms;
