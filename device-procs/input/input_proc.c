@@ -4,7 +4,7 @@
  *
  * Regions: 0 = port 0x60 (data), 1 = port 0x64 (status/command), 1 byte
  * each. irqfd 0 = IRQ 1 (keyboard), irqfd 1 = IRQ 12 (mouse), optional
- * irqfd 2 = the reset line (an eventfd the vcpu-worker watches: written
+ * irqfd 2 = the reset line (an eventfd the broker watches: written
  * when the guest pulses CPU reset through the controller). backend_fd 0 =
  * the SOCK_SEQPACKET socket on which the vnc process sends one struct
  * vnc_input_msg per event.
