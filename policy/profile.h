@@ -142,6 +142,22 @@ int policy__show(FILE *out, const char *type_or_NULL, bool json);
  * was given, and glibc's allocator. Nothing here opens, creates or names an
  * object: the process can only use what the broker handed it.
  */
+/*
+ * What every small device process shares: every namespace, no capability,
+ * a single thread, no guest RAM, Landlock on filesystem, TCP and scopes.
+ */
+#define PROFILE_SMALL_DEVICE                                                                       \
+	.namespaces = PROFILE_ALL_NS, .caps = 0, .threads = false, .guest_ram = false,             \
+	.landlock_fs = true, .landlock_net = true, .landlock_scope = true
+
+/* Its rlimits: no core, few fds, one process, no files written, bounded memory. */
+#define PROFILE_SMALL_DEVICE_RLIMITS                                                               \
+	PROFILE_RLIMITS(PROFILE_RL(RLIMIT_CORE, 0), PROFILE_RL(RLIMIT_NOFILE, 32),                 \
+			PROFILE_RL(RLIMIT_NPROC, 1), PROFILE_RL(RLIMIT_MEMLOCK, 0),                \
+			PROFILE_RL(RLIMIT_FSIZE, 0), PROFILE_RL(RLIMIT_MSGQUEUE, 0),               \
+			PROFILE_RL(RLIMIT_AS, 512ULL << 20),                                       \
+			PROFILE_RL(RLIMIT_DATA, 256ULL << 20))
+
 #define PROFILE_BASE_RULES                                                                         \
 	SC_ALLOW(read, "ring doorbells, eventfd counters, backend fds handed over at spawn"),      \
 	    SC_ALLOW(write, "irqfd/eventfd signals, ring doorbells, one-line logs on stderr"),     \
