@@ -8,23 +8,6 @@
 
 #include "vnc_int.h"
 
-static inline const uint8_t *row(const struct display_view *v, uint32_t x, uint32_t y)
-{
-	return v->pixels + (size_t)y * v->stride + (size_t)x * (v->bpp / 8);
-}
-
-static inline uint32_t native(const struct display_view *v, const uint8_t *p)
-{
-	if (v->bpp == 32) {
-		uint32_t q;
-		memcpy(&q, p, 4);
-		return q & 0xffffff;
-	}
-	uint16_t q;
-	memcpy(&q, p, 2);
-	return q;
-}
-
 static bool header(struct vnc_buf *b, uint32_t x, uint32_t y, uint32_t w, uint32_t h, int32_t e)
 {
 	return vbuf__u16(b, x) && vbuf__u16(b, y) && vbuf__u16(b, w) && vbuf__u16(b, h) &&
@@ -39,7 +22,7 @@ static bool enc_raw(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, ui
 	if (!d)
 		return false;
 	for (uint32_t i = 0; i < h; i++)
-		vpix__convert(&c->pf, v->bpp, row(v, x, y + i), w, d + i * line);
+		vpix__convert(&c->pf, v->bpp, vpix__row(v, x, y + i), w, d + i * line);
 	c->out.len += line * h;
 	return true;
 }
@@ -49,11 +32,11 @@ static bool solid(const struct display_view *v, uint32_t x, uint32_t y, uint32_t
 		  uint32_t *px)
 {
 	uint32_t bpp = v->bpp / 8;
-	uint32_t first = native(v, row(v, x, y));
+	uint32_t first = vpix__native(v, vpix__row(v, x, y));
 	for (uint32_t i = 0; i < h; i++) {
-		const uint8_t *p = row(v, x, y + i);
+		const uint8_t *p = vpix__row(v, x, y + i);
 		for (uint32_t j = 0; j < w; j++)
-			if (native(v, p + j * bpp) != first)
+			if (vpix__native(v, p + j * bpp) != first)
 				return false;
 	}
 	*px = first;
@@ -74,8 +57,9 @@ static bool enc_hextile(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w
 				if (!d)
 					return false;
 				d[0] = 2;
-				c->out.len += 1 + vpix__convert(&c->pf, v->bpp,
-								row(v, x + tx, y + ty), 1, d + 1);
+				c->out.len +=
+				    1 + vpix__convert(&c->pf, v->bpp, vpix__row(v, x + tx, y + ty),
+						      1, d + 1);
 				continue;
 			}
 			size_t line = (size_t)tw * (c->pf.bpp / 8);
@@ -84,7 +68,7 @@ static bool enc_hextile(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w
 				return false;
 			d[0] = 1; /* Raw */
 			for (uint32_t i = 0; i < th; i++)
-				vpix__convert(&c->pf, v->bpp, row(v, x + tx, y + ty + i), tw,
+				vpix__convert(&c->pf, v->bpp, vpix__row(v, x + tx, y + ty + i), tw,
 					      d + 1 + i * line);
 			c->out.len += 1 + line * th;
 		}
@@ -133,24 +117,7 @@ static size_t zrle_tile(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w
 	uint32_t bpp = v->bpp / 8;
 	uint32_t pal[16];
 	const uint8_t *palsrc[16];
-	unsigned np = 0;
-	for (uint32_t i = 0; i < h && np <= 16; i++) {
-		const uint8_t *p = row(v, x, y + i);
-		for (uint32_t j = 0; j < w; j++) {
-			uint32_t px = native(v, p + j * bpp);
-			unsigned k = 0;
-			while (k < np && pal[k] != px)
-				k++;
-			if (k == np) {
-				if (np == 16) {
-					np = 17;
-					break;
-				}
-				pal[np] = px;
-				palsrc[np++] = p + j * bpp;
-			}
-		}
-	}
+	unsigned np = vpal__scan(v, x, y, w, h, pal, palsrc);
 	size_t n = 0;
 	if (np == 1) {
 		o[n++] = 1;
@@ -163,11 +130,11 @@ static size_t zrle_tile(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w
 			n += cpix(c, palsrc[k], o + n);
 		unsigned bits = np <= 2 ? 1 : np <= 4 ? 2 : 4;
 		for (uint32_t i = 0; i < h; i++) {
-			const uint8_t *p = row(v, x, y + i);
+			const uint8_t *p = vpix__row(v, x, y + i);
 			uint8_t acc = 0;
 			unsigned nb = 0;
 			for (uint32_t j = 0; j < w; j++) {
-				uint32_t px = native(v, p + j * bpp);
+				uint32_t px = vpix__native(v, p + j * bpp);
 				unsigned k = 0;
 				while (pal[k] != px && k < np - 1)
 					k++;
@@ -188,12 +155,12 @@ static size_t zrle_tile(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w
 	unsigned skip, cb = vpix__cpixel(&c->pf, &skip);
 	if (cb == c->pf.bpp / 8) {
 		for (uint32_t i = 0; i < h; i++)
-			n += vpix__convert(&c->pf, v->bpp, row(v, x, y + i), w, o + n);
+			n += vpix__convert(&c->pf, v->bpp, vpix__row(v, x, y + i), w, o + n);
 		return n;
 	}
 	uint8_t tmp[VNC_TILE * 4];
 	for (uint32_t i = 0; i < h; i++) {
-		vpix__convert(&c->pf, v->bpp, row(v, x, y + i), w, tmp);
+		vpix__convert(&c->pf, v->bpp, vpix__row(v, x, y + i), w, tmp);
 		for (uint32_t j = 0; j < w; j++) {
 			memcpy(o + n, tmp + j * 4 + skip, 3);
 			n += 3;

@@ -43,8 +43,35 @@ size_t vpix__convert(const struct vnc_pixfmt *pf, uint32_t src_bpp, const uint8_
 /* ZRLE CPIXEL size and the byte offset of the CPIXEL inside a full pixel. */
 unsigned vpix__cpixel(const struct vnc_pixfmt *pf, unsigned *skip);
 
+/* ---- pixels of the display view, shared by the encoders ---- */
+static inline const uint8_t *vpix__row(const struct display_view *v, uint32_t x, uint32_t y)
+{
+	return v->pixels + (size_t)y * v->stride + (size_t)x * (v->bpp / 8);
+}
+
+/* A pixel as a native value: 24-bit RGB (32 bpp) or RGB565 (16 bpp). */
+static inline uint32_t vpix__native(const struct display_view *v, const uint8_t *p)
+{
+	if (v->bpp == 32) {
+		uint32_t q;
+		memcpy(&q, p, 4);
+		return q & 0xffffff;
+	}
+	uint16_t q;
+	memcpy(&q, p, 2);
+	return q;
+}
+
+/*
+ * Up to 16 distinct pixels of the w x h rectangle at (x, y): their values in
+ * pal and a source pixel of each in palsrc. Returns the count, or 17 when
+ * there are more (the scan stops there). Used by Hextile/ZRLE and Tight.
+ */
+unsigned vpal__scan(const struct display_view *v, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+		    uint32_t pal[16], const uint8_t *palsrc[16]);
+
 /* ---- damage (vnc_damage.c) ---- */
-#define VNC_TILE     64 /* ZRLE's tile size (RFC 6143 7.7.6): encoding only */
+#define VNC_TILE 64 /* ZRLE's tile size (RFC 6143 7.7.6): encoding only */
 /* Damage tracking granularity: a one-character change ships a 32x32 tile. */
 #define VNC_DTILE    32
 #define VNC_TILES_X  (DISPLAY_MAX_WIDTH / VNC_DTILE)

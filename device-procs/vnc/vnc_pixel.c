@@ -167,3 +167,28 @@ unsigned vpix__cpixel(const struct vnc_pixfmt *pf, unsigned *skip)
 	}
 	return 4;
 }
+
+unsigned vpal__scan(const struct display_view *v, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+		    uint32_t pal[16], const uint8_t *palsrc[16])
+{
+	uint32_t bpp = v->bpp / 8;
+	unsigned np = 0;
+	for (uint32_t i = 0; i < h && np <= 16; i++) {
+		const uint8_t *p = vpix__row(v, x, y + i);
+		for (uint32_t j = 0; j < w; j++) {
+			uint32_t px = vpix__native(v, p + j * bpp);
+			unsigned k = 0;
+			while (k < np && pal[k] != px)
+				k++;
+			if (k == np) {
+				if (np == 16) {
+					np = 17;
+					break;
+				}
+				pal[np] = px;
+				palsrc[np++] = p + j * bpp;
+			}
+		}
+	}
+	return np;
+}

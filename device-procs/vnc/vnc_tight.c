@@ -13,23 +13,6 @@
 #define TIGHT_FILTER	 0x40
 #define TIGHT_MIN_TO_ZIP 12
 
-static inline const uint8_t *row(const struct display_view *v, uint32_t x, uint32_t y)
-{
-	return v->pixels + (size_t)y * v->stride + (size_t)x * (v->bpp / 8);
-}
-
-static inline uint32_t native(const struct display_view *v, const uint8_t *p)
-{
-	if (v->bpp == 32) {
-		uint32_t q;
-		memcpy(&q, p, 4);
-		return q & 0xffffff;
-	}
-	uint16_t q;
-	memcpy(&q, p, 2);
-	return q;
-}
-
 /* TPIXEL: R,G,B bytes for 32bpp/depth 24/max 255 formats, else a client pixel. */
 static bool tight24(const struct vnc_pixfmt *pf)
 {
@@ -135,24 +118,7 @@ bool venc__tight(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint3
 	size_t tsz = tight24(&c->pf) ? 3 : c->pf.bpp / 8;
 	uint32_t pal[16];
 	const uint8_t *palsrc[16];
-	unsigned np = 0;
-	for (uint32_t i = 0; i < h && np <= 16; i++) {
-		const uint8_t *p = row(v, x, y + i);
-		for (uint32_t j = 0; j < w; j++) {
-			uint32_t px = native(v, p + j * bpp);
-			unsigned k = 0;
-			while (k < np && pal[k] != px)
-				k++;
-			if (k == np) {
-				if (np == 16) {
-					np = 17;
-					break;
-				}
-				pal[np] = px;
-				palsrc[np++] = p + j * bpp;
-			}
-		}
-	}
+	unsigned np = vpal__scan(v, x, y, w, h, pal, palsrc);
 	if (np == 1) {
 		uint8_t t[4];
 		size_t n = tpix_row(c, palsrc[0], 1, t);
@@ -175,10 +141,10 @@ bool venc__tight(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint3
 		uint8_t raw[TIGHT_MIN_TO_ZIP];
 		size_t rawlen = 0;
 		for (uint32_t i = 0; i < h; i++) {
-			const uint8_t *p = row(v, x, y + i);
+			const uint8_t *p = vpix__row(v, x, y + i);
 			memset(o, 0, rowlen);
 			for (uint32_t j = 0; j < w; j++) {
-				uint32_t px = native(v, p + j * bpp);
+				uint32_t px = vpix__native(v, p + j * bpp);
 				unsigned k = 0;
 				while (pal[k] != px && k < np - 1)
 					k++;
@@ -204,7 +170,7 @@ bool venc__tight(struct vnc_client *c, uint32_t x, uint32_t y, uint32_t w, uint3
 	uint8_t raw[TIGHT_MIN_TO_ZIP];
 	size_t rawlen = 0;
 	for (uint32_t i = 0; i < h; i++) {
-		size_t n = tpix_row(c, row(v, x, y + i), w, o);
+		size_t n = tpix_row(c, vpix__row(v, x, y + i), w, o);
 		if (zipped) {
 			if (!zsend(c, 0, o, n, i + 1 == h))
 				return false;
