@@ -10,5 +10,8 @@ if [ "$secs" = 0 ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$exe" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+# A fixed seed keeps the short runs inside the test command reproducible
+# (a run that is cut short by time explores a prefix of the same sequence);
+# longer runs on demand: FUZZ_SEED=0 (random) or another seed.
+"$exe" -seed="${FUZZ_SEED:-1}" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
 	-artifact_prefix="${FUZZ_ARTIFACTS:-$work}/" "$work" "$seeds"
