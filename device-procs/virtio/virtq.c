@@ -106,7 +106,7 @@ int virtq__pop(struct virtq *vq, struct virtq_req *req)
 	const volatile void *table = vq->desc;
 	uint32_t tsize = vq->size, i = head;
 	unsigned count = 0, nv = 0;
-	bool seen_write = false;
+	bool seen_write = false, in_indirect = false;
 	for (;;) {
 		struct virtq_desc d;
 		desc_copy(table, i, &d);
@@ -121,8 +121,15 @@ int virtq__pop(struct virtq *vq, struct virtq_req *req)
 			 */
 			if (!vq->indirect)
 				return fail(vq, "indirect descriptor not negotiated");
-			if (table != vq->desc)
+			/*
+			 * A flag, not `table != vq->desc`: an indirect table placed
+			 * at the descriptor table's own address would pass that
+			 * test and (count-- below) loop forever (fuzz finding
+			 * blk-request-hang-7d160099).
+			 */
+			if (in_indirect)
 				return fail(vq, "nested indirect descriptor");
+			in_indirect = true;
 			if (d.flags & VIRTQ_DESC_F_NEXT)
 				return fail(vq, "indirect descriptor with NEXT");
 			if (d.len == 0 || d.len % 16 || d.len / 16 > vq->size)
