@@ -586,8 +586,6 @@ int vm__run(const struct run_opts *o)
 	/* Children inherit the VM's cgroup from the broker: no per-child join. */
 	ids.cgroup = NULL;
 
-	if ((kvm = open_kvm()) < 0)
-		goto out;
 	if ((o->kernel && label__image_set(&vl, o->kernel, IMAGE_READONLY, err, sizeof(err)) < 0) ||
 	    (o->initrd && label__image_set(&vl, o->initrd, IMAGE_READONLY, err, sizeof(err)) < 0)) {
 		log__err("selinux: %s", err);
@@ -644,7 +642,6 @@ int vm__run(const struct run_opts *o)
 	fds[nfds++] =
 	    (struct spawn_fd){diag[1], STDERR_FILENO, "diagnostics, relayed by the broker"};
 	fds[nfds++] = (struct spawn_fd){ctl[1], CV_FD_CONTROL, "control: plan in, events out"};
-	fds[nfds++] = (struct spawn_fd){kvm, CV_FD_KVM, "create the VM (its creator owns it)"};
 	fds[nfds++] = (struct spawn_fd){ram, CV_FD_RAM, "guest RAM to map into the VM"};
 	fds[nfds++] = (struct spawn_fd){kernel, CV_FD_KERNEL, "kernel image to load"};
 	if (initrd >= 0)
@@ -693,6 +690,10 @@ int vm__run(const struct run_opts *o)
 		r->have_vnc = true;
 		plan->has_i8042 = 1;
 	}
+	/* /dev/kvm last: every mistake in what the user named is reported first. */
+	if ((kvm = open_kvm()) < 0)
+		goto out;
+	fds[nfds++] = (struct spawn_fd){kvm, CV_FD_KVM, "create the VM (its creator owns it)"};
 	for (unsigned i = 0; i < r->ndev; i++) {
 		unsigned index = plan->ndevs;
 		if (devices__spawn(&r->dev[i], index, ram, o->mem_size, &ids, plan, fds, &nfds,

@@ -13,7 +13,7 @@ pattern, so the comparison can fail). onechar: the picture plus the one
 changing character cell. demo: guest-demo's title text matches the font
 rendering and its heartbeat line is drawn. anim: the full-screen redraw loop
 reports frames. exit: the guest ends with --status N. --expect REGEX: the
-serial output must show it (any check). Exit 77 (skipped) without /dev/kvm, QEMU or a capture tool.
+serial output must show it (any check). Fails without /dev/kvm, QEMU or a capture tool.
 Timeouts only bound a hung run; they are not performance assertions.
 """
 import argparse
@@ -40,7 +40,7 @@ ADAPTERS = {
 DEMO_BG, DEMO_FG, DEMO_LIVE = 0x102040, 0xffffff, 0x40ff40
 
 
-def skip_reason(capture):
+def missing(capture):
     if not shutil.which("qemu-system-x86_64"):
         return "qemu-system-x86_64 not found"
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
@@ -191,11 +191,13 @@ def check_onechar(guest, args):
         return False
 
     def want():
-        # the digit of the latest tick or of the one or two before (a tick may
-        # fall between the capture and this look at the serial output)
+        # the digit of the latest tick or of one of the five before: a tick may
+        # fall between the capture and this look at the serial output, and
+        # QEMU's VNC server refreshes a quiet screen only every 3 s at most
+        # (its refresh interval backs off), longer where the host is slow
         n = int(guest.wait_for(r"vbedraw: onechar ([0-9]+)\n", time.monotonic() + 1).group(1))
         out = []
-        for k in range(max(1, n - 2), n + 1):
+        for k in range(max(1, n - 5), n + 1):
             cv = vbe_picture.Canvas(args.width, args.height)
             cv.px = bytearray(base)
             cv.char(16, args.height // 2 + 96, chr(ord("0") + k % 10), vbe_picture.CELL_FG,
@@ -287,10 +289,10 @@ def main():
             args.append += " onechar=1"
         if args.check == "anim":
             args.append += " anim=1"
-    reason = skip_reason(args.capture)
+    reason = missing(args.capture)
     if reason:
-        print("SKIP: " + reason)
-        return 77
+        print("FAIL: " + reason + " (meson runs this through tests/kvmhost/kvmhost)")
+        return 1
     with tempfile.TemporaryDirectory(prefix="cellvm-vbe-") as tmp:
         guest = Guest(args, tmp)
         try:

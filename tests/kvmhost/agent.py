@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import proto  # noqa: E402
 
 PORT = 7000
+HOME = "/tmp/home"  # every command's $HOME: fresh and writable, like /tmp
 
 
 class Box:
@@ -140,7 +141,8 @@ class Job:
 
     def spawn(self):
         """fork under the box lock so the reaper finds the pid registered."""
-        argv, env = self.req["argv"], self.req.get("env") or {}
+        argv, env = self.req["argv"], dict(self.req.get("env") or {})
+        env["HOME"] = HOME  # the host's is read-only here
         cwd = self.req.get("cwd") or "/"
         tty = bool(self.req.get("tty"))
         if tty:
@@ -250,6 +252,7 @@ def main():
     os.environ["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
+        os.makedirs(HOME, mode=0o700, exist_ok=True)
         Box(sys.argv[1]).serve()
     except BaseException as e:  # PID 1 must not exit: the kernel would panic
         print(f"kvmhost-box: agent failed: {e!r}", file=sys.stderr, flush=True)

@@ -7,12 +7,12 @@ usage: selinux_test.py CASE CELLVM PAYLOAD MOCK_SO
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 
-SKIP = 77
 
 
 def fail(msg):
@@ -63,7 +63,11 @@ def case_labels(cellvm, payload, mock):
         img = os.path.join(d, "disk.raw")
         with open(img, "wb") as f:
             f.truncate(16 << 20)
-        p, log = run_mocked(cellvm, payload, mock, d,
+        # The kernel is labelled too: a copy on the temporary filesystem,
+        # which keeps trusted.* xattrs (a 9p share of the build tree does not).
+        kernel = os.path.join(d, "kernel")
+        shutil.copyfile(payload, kernel)
+        p, log = run_mocked(cellvm, kernel, mock, d,
                             ["--selinux=require", "--disk", img, "--testdev", "ring"])
         if p.returncode != 0:
             fail(f"exit status {p.returncode}")
@@ -157,8 +161,7 @@ def case_modes(cellvm, payload, _mock):
 def main():
     case, cellvm, payload, mock = sys.argv[1:5]
     if not os.path.exists("/dev/kvm"):
-        print("SKIP: /dev/kvm is absent")
-        sys.exit(SKIP)
+        fail("/dev/kvm is absent: run this through tests/kvmhost/kvmhost (meson does)")
     globals()["case_" + case](cellvm, payload, mock)
     print("PASS")
 

@@ -537,7 +537,7 @@ def case_novnc():
 
 
 if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-    skip("/dev/kvm absent or not accessible")
+    fail("/dev/kvm absent or not accessible: run this through tests/kvmhost/kvmhost (meson does)")
 CASES = {k[5:]: v for k, v in globals().items() if k.startswith("case_")}
 if CASE not in CASES:
     fail("unknown case %s (have %s)" % (CASE, ", ".join(CASES)))
