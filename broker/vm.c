@@ -520,7 +520,9 @@ static void add_serial(struct vm_run *r, int out, int in)
 	d->type = "serial";
 	d->dev_type = VM_DEV_SERIAL;
 	d->transport = VM_DEV_RING;
-	d->regions[0] = (struct vm_region){VM_REGION_PIO, 0, CV_PORT_COM1, CV_PORT_COM1_LEN};
+	/* Posted writes: a console's THR writes need not wait for the device. */
+	d->regions[0] =
+	    (struct vm_region){VM_REGION_PIO, VM_REGION_F_POSTED, CV_PORT_COM1, CV_PORT_COM1_LEN};
 	d->nregions = 1;
 	d->irq = CV_IRQ_COM1;
 	d->nirq = 1;

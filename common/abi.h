@@ -43,6 +43,19 @@
 #define CV_PORT_VBE_INDEX 0x1ce
 #define CV_PORT_VBE_DATA  0x1cf
 
+/*
+ * ACPI fixed hardware (FADT): the PM1a event block (status, enable), the
+ * PM1a control block (SLP_TYP, SLP_EN) and the reset register, answered by
+ * the vcpu-worker. S5 is SLP_TYP CV_ACPI_SLP_TYP_S5 (the DSDT's \_S5). The
+ * SCI is IRQ 9 (never raised: no ACPI events).
+ */
+#define CV_PORT_ACPI_PM1_EVT 0x600
+#define CV_PORT_ACPI_PM1_CNT 0x604
+#define CV_PORT_ACPI_RESET   0x608
+#define CV_ACPI_RESET_VALUE  0x1
+#define CV_ACPI_SLP_TYP_S5   5
+#define CV_IRQ_ACPI_SCI	     9
+
 /* i8042 PS/2 controller. */
 #define CV_PORT_I8042_DATA 0x60
 #define CV_PORT_I8042_CMD  0x64
@@ -77,6 +90,8 @@
 #define CV_BOOT_CMDLINE_MAX    0x00010000ULL
 #define CV_BOOT_MPTABLE	       0x0009fc00ULL
 #define CV_EBDA_START	       0x0009fc00ULL
+#define CV_BOOT_ACPI	       0x000e0000ULL /* RSDP, then the tables; reserved */
+#define CV_BOOT_ACPI_LEN       0x00010000ULL
 #define CV_KERNEL_DEFAULT      0x00100000ULL /* 1 MiB */
 
 #endif

@@ -33,9 +33,12 @@ enum {
 
 enum vm_region_kind { VM_REGION_PIO = 1, VM_REGION_MMIO = 2 };
 
+/* vm_region.flags */
+#define VM_REGION_F_POSTED 0x1 /* writes are posted: the vCPU does not wait for the device */
+
 struct vm_region {
-	uint32_t kind; /* enum vm_region_kind */
-	uint32_t pad;
+	uint32_t kind;	/* enum vm_region_kind */
+	uint32_t flags; /* VM_REGION_F_* */
 	uint64_t base;
 	uint64_t len;
 };

@@ -71,4 +71,14 @@ extern const struct dev_desc dev__desc;
 /* Raise interrupt line/vector i (writes irqfd[i]); ignored if absent. */
 void dev__irq(struct dev_env *env, unsigned i);
 
+/*
+ * Publish the value of a register whose reads have no side effect, so the
+ * vcpu-worker answers its reads without asking (ipc_chan__shadow_publish:
+ * slot i < IPC_MAX_SHADOWS, `inval` = offsets whose writes change it).
+ * Call before returning from the read/write that changed it, and whenever
+ * it changes on its own. No-op on a socket transport.
+ */
+void dev__shadow(struct dev_env *env, unsigned i, unsigned region, uint32_t off, unsigned size,
+		 uint32_t inval, uint64_t value);
+
 #endif

@@ -45,6 +45,14 @@ void dev__irq(struct dev_env *e, unsigned i)
 	(void)r;
 }
 
+void dev__shadow(struct dev_env *e, unsigned i, unsigned region, uint32_t off, unsigned size,
+		 uint32_t inval, uint64_t value)
+{
+	(void)e;
+	if (plan.transport == VM_DEV_RING)
+		ipc_chan__shadow_publish(&chan, i, region, off, size, inval, value);
+}
+
 static void read_plan(void)
 {
 	ssize_t n = recv(DEV_FD_CONTROL, &plan, sizeof(plan), 0);

@@ -135,34 +135,67 @@ int ipc_chan__wait(struct ipc_chan *c, int timeout_ms)
 	}
 }
 
+/* Wait for the next reply (in request order), bounded by the timeout. */
+static int next_reply(struct ipc_chan *c, struct ipc_msg *rep, const char *what)
+{
+	uint64_t deadline =
+	    ipc__now_ns() + (c->timeout_ms > 0 ? (uint64_t)c->timeout_ms * 1000000 : 0);
+	for (;;) {
+		int r = ipc_chan__poll_reply(c, rep);
+		if (r != -EAGAIN)
+			return r;
+		uint64_t now = ipc__now_ns();
+		if (now >= deadline)
+			return ipc_chan__fail(c, -ETIMEDOUT, "no reply to %s seq %u within %d ms",
+					      what, c->expect_seq, c->timeout_ms);
+		int ms = (int)((deadline - now + 999999) / 1000000);
+		r = ipc_chan__wait(c, ms);
+		if (r && r != -ETIMEDOUT)
+			return r;
+	}
+}
+
 int ipc_chan__call(struct ipc_chan *c, struct ipc_msg *req, struct ipc_msg *rep)
 {
 	if (c->broken)
 		return c->err;
 	if (c->side != IPC_SIDE_VCPU)
 		return -EINVAL;
-	if (c->next_seq != c->expect_seq)
-		return -EBUSY; /* asynchronous sends in flight: drain them first */
 	int r = ipc_chan__send(c, req);
-	if (r == -EAGAIN) /* cannot happen with nothing outstanding and slots >= 2 */
-		return ipc_chan__fail(c, -EPROTO, "cannot send");
+	if (r == -EAGAIN) { /* `slots` posted writes outstanding: make room */
+		r = next_reply(c, rep, "a posted write");
+		if (!r)
+			r = ipc_chan__send(c, req);
+		if (r == -EAGAIN)
+			return ipc_chan__fail(c, -EPROTO, "cannot send");
+	}
 	if (r)
 		return r;
-	uint64_t deadline =
-	    ipc__now_ns() + (c->timeout_ms > 0 ? (uint64_t)c->timeout_ms * 1000000 : 0);
-	for (;;) {
-		r = ipc_chan__poll_reply(c, rep);
-		if (r != -EAGAIN)
-			return r;
-		uint64_t now = ipc__now_ns();
-		if (now >= deadline)
-			return ipc_chan__fail(c, -ETIMEDOUT, "no reply to %s seq %u within %d ms",
-					      ipc_msg__op_name(req->op), req->seq, c->timeout_ms);
-		int ms = (int)((deadline - now + 999999) / 1000000);
-		r = ipc_chan__wait(c, ms);
-		if (r && r != -ETIMEDOUT)
-			return r;
+	/* Replies come in order: those of earlier posted writes first. */
+	do {
+		r = next_reply(c, rep, ipc_msg__op_name(req->op));
+	} while (!r && rep->seq != req->seq);
+	return r;
+}
+
+int ipc_chan__post(struct ipc_chan *c, struct ipc_msg *req)
+{
+	struct ipc_msg rep;
+
+	if (c->broken)
+		return c->err;
+	if (c->side != IPC_SIDE_VCPU ||
+	    (req->op != IPC_OP_MMIO_WRITE && req->op != IPC_OP_PIO_WRITE))
+		return -EINVAL;
+	while (ipc_chan__poll_reply(c, &rep) == 0)
+		; /* collect what has arrived; a posted write's status is not reported */
+	int r = ipc_chan__send(c, req);
+	if (r == -EAGAIN) {
+		r = next_reply(c, &rep, "a posted write");
+		if (!r)
+			r = ipc_chan__send(c, req);
 	}
+	return r;
 }
 
 int ipc_chan__serve_spin(struct ipc_chan *c, ipc_handler_fn fn, void *opaque)

@@ -32,9 +32,28 @@ struct ipc_ring_ctl {
 };
 _Static_assert(sizeof(struct ipc_ring_ctl) == 2 * IPC_LINE, "ring control is two lines");
 
+/*
+ * A register value the device publishes so that the vcpu-worker can answer
+ * a read without a round trip (ipc_chan__shadow_publish/_read). Written by
+ * the device only, under a sequence lock: seq is odd while it writes.
+ */
+struct ipc_shadow {
+	uint32_t seq;
+	uint32_t region;
+	uint32_t off;
+	uint32_t size; /* 0: slot unused */
+	uint32_t inval;
+	uint32_t pad;
+	uint64_t value;
+};
+_Static_assert(sizeof(struct ipc_shadow) == 32, "shadow slot is 32 bytes");
+
 #define IPC_OFF_REQ_CTL 64u
 #define IPC_OFF_REP_CTL (IPC_OFF_REQ_CTL + 128u)
+#define IPC_OFF_SHADOW	384u
 #define IPC_OFF_RINGS	512u
+_Static_assert(IPC_OFF_SHADOW + IPC_MAX_SHADOWS * sizeof(struct ipc_shadow) <= IPC_OFF_RINGS,
+	       "shadow slots fit before the rings");
 
 /* Bytes of the memfd for `slots` slots per ring (page-rounded). */
 size_t ipc_chan__layout_size(uint32_t slots);

@@ -343,8 +343,86 @@ int ipc_chan__send(struct ipc_chan *c, struct ipc_msg *req)
 		return r;
 	c->expect_size[req->seq & (c->slots - 1)] =
 	    (uint8_t)(ipc_msg__is_read(req->op) && req->size <= 8 ? req->size : 0);
+	bool write = req->op == IPC_OP_MMIO_WRITE || req->op == IPC_OP_PIO_WRITE;
+	c->out_write[req->seq & (c->slots - 1)] =
+	    write ? (req->region & 0xff) | (uint32_t)(req->off < 0xffffff ? req->off : 0xffffff) << 8
+		  : ~0u;
 	c->next_seq++;
 	return 0;
+}
+
+static struct ipc_shadow *shadow_slot(const struct ipc_chan *c, unsigned i)
+{
+	return (struct ipc_shadow *)((uint8_t *)c->map + IPC_OFF_SHADOW) + i;
+}
+
+void ipc_chan__shadow_publish(struct ipc_chan *c, unsigned i, uint32_t region, uint32_t off,
+			      uint32_t size, uint32_t inval, uint64_t value)
+{
+	if (c->side != IPC_SIDE_DEV || i >= IPC_MAX_SHADOWS || !c->map)
+		return;
+	struct ipc_shadow *sh = shadow_slot(c, i);
+	uint32_t seq = __atomic_load_n(&sh->seq, __ATOMIC_RELAXED) | 1;
+	__atomic_store_n(&sh->seq, seq, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&sh->region, region, __ATOMIC_RELAXED);
+	__atomic_store_n(&sh->off, off, __ATOMIC_RELAXED);
+	__atomic_store_n(&sh->size, size, __ATOMIC_RELAXED);
+	__atomic_store_n(&sh->inval, inval, __ATOMIC_RELAXED);
+	__atomic_store_n(&sh->value, value, __ATOMIC_RELAXED);
+	__atomic_store_n(&sh->seq, seq + 1, __ATOMIC_RELEASE);
+}
+
+/* Could an outstanding posted write have changed a shadow with this mask? */
+static bool shadow_stale(const struct ipc_chan *c, uint32_t region, uint32_t inval)
+{
+	for (uint32_t s = c->expect_seq; s != c->next_seq; s++) {
+		uint32_t w = c->out_write[s & (c->slots - 1)];
+		if (w == ~0u)
+			continue; /* a read: it cannot be outstanding here, but is harmless */
+		uint32_t off = w >> 8;
+		if ((w & 0xff) != region || off >= 32 || (inval & (1u << off)))
+			return true;
+	}
+	return false;
+}
+
+bool ipc_chan__shadow_read(struct ipc_chan *c, uint32_t region, uint64_t off, uint32_t size,
+			   uint64_t *val)
+{
+	struct ipc_msg rep;
+
+	if (c->broken || c->side != IPC_SIDE_VCPU || !c->map)
+		return false;
+	/* Collect the replies already there: fewer outstanding writes to check. */
+	while (ipc_chan__poll_reply(c, &rep) == 0)
+		;
+	if (c->broken)
+		return false;
+	for (unsigned i = 0; i < IPC_MAX_SHADOWS; i++) {
+		const struct ipc_shadow *sh = shadow_slot(c, i);
+		/* A device that keeps the lock odd only loses the shortcut. */
+		for (int tries = 0; tries < 4; tries++) {
+			uint32_t s0 = __atomic_load_n(&sh->seq, __ATOMIC_ACQUIRE);
+			if (s0 & 1)
+				continue;
+			uint32_t r = __atomic_load_n(&sh->region, __ATOMIC_RELAXED);
+			uint32_t o = __atomic_load_n(&sh->off, __ATOMIC_RELAXED);
+			uint32_t z = __atomic_load_n(&sh->size, __ATOMIC_RELAXED);
+			uint32_t inval = __atomic_load_n(&sh->inval, __ATOMIC_RELAXED);
+			uint64_t v = __atomic_load_n(&sh->value, __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&sh->seq, __ATOMIC_RELAXED) != s0)
+				continue;
+			if (z != size || r != region || o != off)
+				break; /* not this register */
+			if (shadow_stale(c, region, inval))
+				return false;
+			*val = size >= 8 ? v : v & ((1ULL << (8 * size)) - 1);
+			return true;
+		}
+	}
+	return false;
 }
 
 int ipc_chan__poll_reply(struct ipc_chan *c, struct ipc_msg *rep)

@@ -34,7 +34,8 @@
 #define IPC_MIN_SLOTS 2u
 #define IPC_MAX_SLOTS 1024u
 #define IPC_MAGIC     0x63706963u /* "cipc" */
-#define IPC_VERSION   1u
+#define IPC_VERSION   2u
+#define IPC_MAX_SHADOWS 4u
 
 /* Default adaptive spin window bounds (microseconds) and call timeout. */
 #define IPC_SPIN_MIN_US	   2u
@@ -61,9 +62,11 @@ struct ipc_chan {
 	uint32_t in_tail;
 	/* doorbells: in = the one we wait on, out = the peer's */
 	int bell_in, bell_out, peer_fd;
-	/* vcpu side: sequence numbers and reply sizes of outstanding requests */
+	/* vcpu side: sequence numbers and reply sizes of outstanding requests;
+	 * for posted writes, what they wrote (region | off << 8, or ~0u: not a write) */
 	uint32_t next_seq, expect_seq;
 	uint8_t expect_size[IPC_MAX_SLOTS];
+	uint32_t out_write[IPC_MAX_SLOTS];
 	/* device side */
 	struct ipc_region_limits lim;
 	/* adaptive spin */
@@ -126,10 +129,27 @@ int ipc_chan__send(struct ipc_chan *c, struct ipc_msg *req);
 int ipc_chan__poll_reply(struct ipc_chan *c, struct ipc_msg *rep);
 /*
  * Synchronous round trip: send, wait (bounded by the timeout, watching the
- * peer fd), validate. 0 (rep->status carries the device's verdict), -EPIPE,
+ * peer fd), validate. Replies to earlier posted writes are validated and
+ * dropped on the way. 0 (rep->status carries the device's verdict), -EPIPE,
  * -EPROTO or -ETIMEDOUT; any error leaves the channel broken.
  */
 int ipc_chan__call(struct ipc_chan *c, struct ipc_msg *req, struct ipc_msg *rep);
+/*
+ * A posted write (as PCI memory writes are): queue `req` (a write op) and
+ * return without waiting for its reply, which a later call, post or read
+ * collects. Requests stay in order, so a later read sees its effect. Waits
+ * only when `slots` requests are outstanding. 0 or the channel's error.
+ */
+int ipc_chan__post(struct ipc_chan *c, struct ipc_msg *req);
+/*
+ * Answer a read from the device's published shadow of that register, if it
+ * has one (same region, offset and size) and no outstanding posted write may
+ * have changed it (a write at an offset in the shadow's `inval` mask, or
+ * anywhere outside its first 32 bytes or in another region). True with
+ * *val set; false: do a real read.
+ */
+bool ipc_chan__shadow_read(struct ipc_chan *c, uint32_t region, uint64_t off, uint32_t size,
+			   uint64_t *val);
 
 /* --- device side ---------------------------------------------------------- */
 
@@ -147,6 +167,17 @@ int ipc_chan__reply(struct ipc_chan *c, const struct ipc_msg *req, uint64_t data
  */
 bool ipc_chan__arm(struct ipc_chan *c);
 void ipc_chan__disarm(struct ipc_chan *c);
+
+/*
+ * Publish the current value of a register whose reads have no side effect,
+ * in shadow slot i (< IPC_MAX_SHADOWS): region, offset, size (1, 2, 4, 8;
+ * 0 withdraws the slot), and `inval`: bit k set if a write at offset k
+ * (k < 32) of the same region can change the value or this mask. Call it
+ * whenever the value changes, before replying to the request that changed
+ * it; the vcpu side then serves reads of it without a round trip.
+ */
+void ipc_chan__shadow_publish(struct ipc_chan *c, unsigned i, uint32_t region, uint32_t off,
+			      uint32_t size, uint32_t inval, uint64_t value);
 
 /* Handles one request: returns the status, sets *data for reads. */
 typedef int32_t (*ipc_handler_fn)(void *opaque, const struct ipc_msg *req, uint64_t *data);

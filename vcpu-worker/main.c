@@ -103,6 +103,8 @@ static void load_guest(void)
 
 	in.cmdline = plan.cmdline;
 	in.ncpus = plan.ncpus;
+	if (plan.has_i8042)
+		in.flags |= LOADER_F_I8042;
 	if (loader__load(&vm.ram, &in, &bs, err, sizeof(err)) < 0)
 		fatal("kernel: %s", err);
 	munmap((void *)in.kernel, in.kernel_len);

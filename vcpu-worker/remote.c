@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Forwarding a vCPU exit to a device process: one request/reply per access
- * over the device's channel. The reply is validated by the ipc layer (the
- * device may be compromised); a device that fails, lies or dies ends the VM
- * (the broker's policy), it never crashes the vcpu-worker.
+ * over the device's channel. Writes to a region the plan marks posted do not
+ * wait for their reply, and a read of a register the device shadows (see
+ * ipc_chan__shadow_read) needs no round trip: a serial console costs the
+ * guest its exits only. Replies are validated by the ipc layer (the device
+ * may be compromised); a device that fails, lies or dies ends the VM (the
+ * broker's policy), it never crashes the vcpu-worker.
  */
 #include "remote.h"
 
@@ -23,6 +26,7 @@ struct remote {
 	unsigned index;
 	uint32_t transport;
 	uint32_t pio_mask;
+	uint32_t posted_mask; /* bit i: writes to region i are posted */
 	pthread_mutex_t lock; /* one request in flight per channel (SPSC ring) */
 	struct ipc_chan chan;
 	struct ipc_sock sock;
@@ -33,8 +37,17 @@ static int call(struct remote *r, struct ipc_msg *req, struct ipc_msg *rep)
 {
 	if (r->failed)
 		return -EPIPE;
-	int e = r->transport == VM_DEV_RING ? ipc_chan__call(&r->chan, req, rep)
-					    : ipc_sock__call(&r->sock, req, rep);
+	int e;
+	memset(rep, 0, sizeof(*rep));
+	if (r->transport != VM_DEV_RING)
+		e = ipc_sock__call(&r->sock, req, rep);
+	else if (ipc_msg__is_read(req->op) &&
+		 ipc_chan__shadow_read(&r->chan, req->region, req->off, req->size, &rep->data))
+		e = 0;
+	else if (!ipc_msg__is_read(req->op) && (r->posted_mask & (1u << req->region)))
+		e = ipc_chan__post(&r->chan, req);
+	else
+		e = ipc_chan__call(&r->chan, req, rep);
 	if (e < 0) {
 		char text[200];
 		r->failed = true;
@@ -120,6 +133,8 @@ int remote__claim(struct remote *r, const struct vm_dev *d, char *err, size_t n)
 			continue; /* e.g. a PCI BAR: pci.c places and forwards it */
 		if (g->kind == VM_REGION_PIO)
 			r->pio_mask |= 1u << i;
+		if (g->flags & VM_REGION_F_POSTED)
+			r->posted_mask |= 1u << i;
 		int e = iobus__register(g->kind == VM_REGION_PIO ? IOBUS_PIO : IOBUS_MMIO, g->base,
 					g->len, &remote_ops, r, i, "remote device");
 		if (e < 0) {

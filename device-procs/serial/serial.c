@@ -17,6 +17,17 @@ struct serial {
 	int out, in;
 };
 
+/*
+ * LSR (offset 5) has no read side effect here: publish it, and a console's
+ * "is THR empty?" poll costs the guest an exit only. Writes that can change
+ * it: FCR (clears the RX FIFO), MCR (loopback on/off) and, in loopback, THR.
+ */
+static void publish_lsr(struct serial *s)
+{
+	uint32_t inval = 1u << 2 | 1u << 4 | (uart__loopback(&s->uart) ? 1u << 0 : 0);
+	dev__shadow(s->env, 0, 0, 5, 1, inval, uart__read(&s->uart, 5));
+}
+
 static void tx(void *opaque, uint8_t b)
 {
 	struct serial *s = opaque;
@@ -42,6 +53,7 @@ static int serial_init(void *dev, struct dev_env *env)
 	s->out = env->nbackend > 0 ? env->backend_fd[0] : -1;
 	s->in = env->nbackend > 1 ? env->backend_fd[1] : -1;
 	uart__init(&s->uart, tx, irq, s);
+	publish_lsr(s);
 	return 0;
 }
 
@@ -50,7 +62,9 @@ static uint64_t serial_read(void *dev, unsigned region, uint64_t off, unsigned s
 	struct serial *s = dev;
 	(void)region;
 	(void)size;
-	return uart__read(&s->uart, (unsigned)off);
+	uint64_t v = uart__read(&s->uart, (unsigned)off);
+	publish_lsr(s);
+	return v;
 }
 
 static void serial_write(void *dev, unsigned region, uint64_t off, unsigned size, uint64_t val)
@@ -59,6 +73,7 @@ static void serial_write(void *dev, unsigned region, uint64_t off, unsigned size
 	(void)region;
 	(void)size;
 	uart__write(&s->uart, (unsigned)off, (uint8_t)val);
+	publish_lsr(s);
 }
 
 static bool serial_wanted(void *dev, unsigned i)
@@ -77,8 +92,10 @@ static void serial_ready(void *dev, unsigned i)
 	if (!room)
 		return;
 	ssize_t n = read(s->in, buf, room);
-	if (n > 0)
+	if (n > 0) {
 		uart__rx_push(&s->uart, buf, (size_t)n);
+		publish_lsr(s);
+	}
 	else if (n == 0 || errno != EAGAIN)
 		s->in = -1, s->env->backend_fd[1] = -1; /* EOF: stop polling */
 }

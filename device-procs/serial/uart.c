@@ -72,6 +72,11 @@ size_t uart__rx_push(struct uart *u, const uint8_t *buf, size_t n)
 	return done;
 }
 
+bool uart__loopback(const struct uart *u)
+{
+	return u->mcr & MCR_LOOP;
+}
+
 static uint8_t rx_pop(struct uart *u)
 {
 	if (!u->rx_count)

@@ -33,5 +33,7 @@ void uart__write(struct uart *u, unsigned off, uint8_t val);
 size_t uart__rx_push(struct uart *u, const uint8_t *buf, size_t n);
 /* Room left in the receive FIFO. */
 size_t uart__rx_room(const struct uart *u);
+/* Loopback mode (MCR bit 4): THR writes land in the receive FIFO. */
+bool uart__loopback(const struct uart *u);
 
 #endif

@@ -67,6 +67,9 @@ def fetch(cache, pkg):
     version is not in the cache yet; older versions of pkg are removed."""
     os.makedirs(cache, exist_ok=True)
     version = candidate_version(pkg)
+    if version is None and os.geteuid() == 0:
+        _run(["apt-get", "update", "-qq"])  # package lists never fetched on this machine
+        version = candidate_version(pkg)
     if version is None:
         have = sorted(glob.glob(os.path.join(cache, f"{pkg}_*.deb")))
         if have:  # apt lists gone (offline machine): keep what we have

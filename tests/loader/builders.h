@@ -65,6 +65,7 @@ int ram_teardown(void **state);
 /* Each test file's group. */
 int loader_valid_tests(void);
 int loader_mptable_tests(void);
+int loader_acpi_tests(void);
 int loader_malformed_tests(void);
 
 #endif

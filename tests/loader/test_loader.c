@@ -45,7 +45,7 @@ static void check_segment(const struct gmem *gm, const struct seg *s, unsigned i
 static const uint64_t e820_small[4][3] = {
     {0, 0x9fc00, 1},
     {0x9fc00, 0x400, 2},
-    {0xf0000, 0x10000, 2},
+    {0xe0000, 0x20000, 2},
     {0x100000, RAM_SIZE - 0x100000, 1},
 };
 
@@ -104,7 +104,7 @@ static void test_pvh(void **state)
 	assert_int_equal(rd32(gm, si + 0x0c), 1);
 	assert_int_equal(rd64(gm, si + 0x10), si + 0x40);
 	assert_int_equal(rd64(gm, si + 0x18), CV_BOOT_CMDLINE);
-	assert_int_equal(rd64(gm, si + 0x20), 0);
+	assert_int_equal(rd64(gm, si + 0x20), CV_BOOT_ACPI); /* rsdp_paddr */
 	assert_int_equal(rd64(gm, si + 0x28), si + 0x80);
 	assert_int_equal(rd32(gm, si + 0x30), 4);
 	for (unsigned i = 0; i < 4; i++) {
@@ -174,9 +174,11 @@ static void check_boot_params(const struct gmem *gm, const struct boot_setup *bs
 		assert_int_equal(rd32(gm, bp + 0x2e0 + 20 * i), e820[i][2]);
 	}
 	assert_int_equal(rd64(gm, bp + 0x2d0 + 20 * n_e820), 0);
+	assert_int_equal(rd64(gm, bp + 0x70), CV_BOOT_ACPI); /* acpi_rsdp_addr */
 	/* what the loader did not set is zero, not left-over RAM */
 	for (unsigned i = 0; i < 0xc0; i++)
-		assert_int_equal(*ram__at(gm, bp + i), 0);
+		if (i < 0x70 || i >= 0x78)
+			assert_int_equal(*ram__at(gm, bp + i), 0);
 	assert_int_equal(*ram__at(gm, bp + 0xfff), 0);
 
 	/* identity map of [0, 4 GiB) with 2 MiB pages */
@@ -365,7 +367,7 @@ static void test_e820_high_memory(void **state)
 	const uint64_t e820[5][3] = {
 	    {0, 0x9fc00, 1},
 	    {0x9fc00, 0x400, 2},
-	    {0xf0000, 0x10000, 2},
+	    {0xe0000, 0x20000, 2},
 	    {0x100000, CV_LOWMEM_MAX - 0x100000, 1},
 	    {CV_HIGHMEM_BASE, high, 1},
 	};
@@ -444,6 +446,7 @@ int main(void)
 	int failed = 0;
 	failed += loader_valid_tests();
 	failed += loader_mptable_tests();
+	failed += loader_acpi_tests();
 	failed += loader_malformed_tests();
 	return failed ? 1 : 0;
 }

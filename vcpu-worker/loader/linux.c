@@ -14,6 +14,7 @@
 #define BP_EXT_RAMDISK_IMAGE 0x0c0
 #define BP_EXT_RAMDISK_SIZE  0x0c4
 #define BP_EXT_CMD_LINE_PTR  0x0c8
+#define BP_ACPI_RSDP_ADDR    0x070
 #define BP_E820_ENTRIES	     0x1e8
 #define BP_BOOT_FLAG	     0x1fe
 #define BP_HEADER	     0x202
@@ -77,6 +78,7 @@ int linux__finish(struct ldr *l, uint8_t *bp)
 	st32(bp + BP_RAMDISK_SIZE, (uint32_t)l->out->initrd_size);
 	st32(bp + BP_EXT_RAMDISK_IMAGE, (uint32_t)(l->out->initrd_addr >> 32));
 	st32(bp + BP_EXT_RAMDISK_SIZE, (uint32_t)(l->out->initrd_size >> 32));
+	st64(bp + BP_ACPI_RSDP_ADDR, l->rsdp);
 
 	n = ldr__e820(l->gm, e);
 	bp[BP_E820_ENTRIES] = (uint8_t)n;

@@ -21,6 +21,7 @@ struct ldr {
 	uint64_t kstart;    /* guest-physical [kstart, kend) reserved for the kernel */
 	uint64_t kend;
 	uint64_t initrd_limit; /* initrd must end at or below this (exclusive) */
+	uint64_t rsdp;	       /* GPA of the ACPI RSDP (written before the boot path runs) */
 };
 
 #define PAGE_SIZE_4K 0x1000ULL

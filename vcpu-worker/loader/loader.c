@@ -56,7 +56,8 @@ unsigned ldr__e820(const struct gmem *gm, struct e820 *e)
 
 	e[n++] = (struct e820){0, CV_EBDA_START, E820_RAM};
 	e[n++] = (struct e820){CV_EBDA_START, 0xa0000 - CV_EBDA_START, E820_RESERVED};
-	e[n++] = (struct e820){0xf0000, 0x10000, E820_RESERVED};
+	/* ACPI tables (CV_BOOT_ACPI) and the MP table's high spot (0xf0000) */
+	e[n++] = (struct e820){CV_BOOT_ACPI, 0x100000 - CV_BOOT_ACPI, E820_RESERVED};
 	if (gm->low_size > CV_KERNEL_DEFAULT)
 		e[n++] =
 		    (struct e820){CV_KERNEL_DEFAULT, gm->low_size - CV_KERNEL_DEFAULT, E820_RAM};
@@ -152,6 +153,9 @@ int loader__load(struct gmem *gm, const struct boot_input *in, struct boot_setup
 	if (in->initrd_len && !in->initrd)
 		return ldr__fail(&l, -EINVAL, "initrd length without initrd");
 	l.cmdline_len = in->cmdline ? strnlen(in->cmdline, CV_BOOT_CMDLINE_MAX) : 0;
+	rc = acpi__write(gm, in->ncpus, in->flags & LOADER_F_I8042, &l.rsdp);
+	if (rc)
+		return ldr__fail(&l, rc, "ACPI tables do not fit in guest RAM");
 
 	if (elf__is_elf(in->kernel, in->kernel_len)) {
 		struct elf_info ei;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Guest loading: the PVH boot ABI, the Linux x86-64 boot protocol (vmlinux
- * and bzImage through the 64-bit entry) and the Intel MP table.
+ * and bzImage through the 64-bit entry), the Intel MP table and ACPI.
  *
  * A pure library: it parses a hostile kernel image, writes guest RAM only
  * through gmem__ptr()/gmem__write() and makes no KVM call. The vcpu-worker
@@ -11,6 +11,7 @@
 #ifndef CELLVM_LOADER_H
 #define CELLVM_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,6 +24,7 @@ enum boot_mode {
 
 /* boot_input.flags */
 #define LOADER_F_NO_PVH 0x1 /* ignore a PVH note: boot an ELF vmlinux at e_entry */
+#define LOADER_F_I8042	0x2 /* the machine has an i8042 (the FADT says so) */
 
 struct boot_input {
 	const uint8_t *kernel; /* ELF64 (PVH note or vmlinux) or bzImage */
@@ -68,7 +70,7 @@ struct boot_setup {
 /*
  * Detect the format of in->kernel, load it and everything it needs (command
  * line, initrd, e820/memmap, boot_params or hvm_start_info, GDT, page
- * tables, MP table) into guest RAM and fill *out. Returns 0, or -errno with
+ * tables, MP table, ACPI tables) into guest RAM and fill *out. Returns 0, or -errno with
  * a one-line reason in err (err may be NULL when errlen is 0). On failure
  * guest RAM may be partly written and *out is unspecified.
  */
@@ -85,5 +87,12 @@ int loader__load(struct gmem *gm, const struct boot_input *in, struct boot_setup
  */
 #define CV_BOOT_MPTABLE_HIGH 0xf0000ULL
 int mptable__write(struct gmem *gm, unsigned ncpus);
+
+/*
+ * Write the ACPI tables (RSDP, RSDT, XSDT, FADT, FACS, MADT, DSDT) at
+ * CV_BOOT_ACPI for ncpus (1..254) processors; the FADT declares an i8042
+ * only if `i8042`. *rsdp gets the RSDP's address. 0, -EINVAL or -ENOSPC.
+ */
+int acpi__write(struct gmem *gm, unsigned ncpus, bool i8042, uint64_t *rsdp);
 
 #endif

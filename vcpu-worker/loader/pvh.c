@@ -45,7 +45,7 @@ int pvh__setup(struct ldr *l, const struct elf_info *ei)
 		/* cmdline_paddr and reserved stay 0 */
 	}
 	st64(si + 0x18, CV_BOOT_CMDLINE);
-	st64(si + 0x20, 0); /* rsdp_paddr: no ACPI */
+	st64(si + 0x20, l->rsdp); /* rsdp_paddr */
 	st64(si + 0x28, CV_BOOT_PVH_START_INFO + SI_MEMMAP);
 	st32(si + 0x30, n);
 	for (unsigned i = 0; i < n; i++) {
