@@ -20,7 +20,10 @@
 
 static uint64_t spin_window(const struct ipc_chan *c)
 {
-	if (c->spin_max_ns == 0)
+	if (c->spin_max_ns == 0 || c->spin_off)
+		return 0;
+	/* Device side: the vcpu side measured that our spinning does not pay. */
+	if (c->side == IPC_SIDE_DEV && __atomic_load_n(&c->in_ctl->nospin, __ATOMIC_RELAXED))
 		return 0;
 	/*
 	 * Gaps well beyond the bound: spinning would not catch them. (A gap
@@ -161,6 +164,11 @@ int ipc_chan__call(struct ipc_chan *c, struct ipc_msg *req, struct ipc_msg *rep)
 		return c->err;
 	if (c->side != IPC_SIDE_VCPU)
 		return -EINVAL;
+	/* Spin or sleep, each side: what measured fastest here (spin.h). */
+	unsigned arm = ipc_spin__next(&c->spin);
+	c->spin_off = !(arm & IPC_SPIN_VCPU);
+	__atomic_store_n(&c->out_ctl->nospin, (arm & IPC_SPIN_DEV) ? 0u : 1u, __ATOMIC_RELAXED);
+	uint64_t t0 = ipc__now_ns();
 	int r = ipc_chan__send(c, req);
 	if (r == -EAGAIN) { /* `slots` posted writes outstanding: make room */
 		r = next_reply(c, rep, "a posted write");
@@ -175,6 +183,9 @@ int ipc_chan__call(struct ipc_chan *c, struct ipc_msg *req, struct ipc_msg *rep)
 	do {
 		r = next_reply(c, rep, ipc_msg__op_name(req->op));
 	} while (!r && rep->seq != req->seq);
+	if (!r)
+		ipc_spin__record(&c->spin, ipc__now_ns() - t0);
+	c->spin_off = false;
 	return r;
 }
 

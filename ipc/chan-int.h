@@ -25,7 +25,9 @@ struct ipc_shm_hdr {
  */
 struct ipc_ring_ctl {
 	uint32_t head;
-	uint8_t pad0[IPC_LINE - 4];
+	uint32_t nospin; /* request ring: the vcpu side's advice "do not spin for my next request"
+			    (spin.h) */
+	uint8_t pad0[IPC_LINE - 8];
 	uint32_t tail;
 	uint32_t sleeping;
 	uint8_t pad1[IPC_LINE - 8];

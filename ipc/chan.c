@@ -183,6 +183,7 @@ int ipc_chan__attach(struct ipc_chan *c, int memfd, int bell_to_dev, int bell_to
 	c->next_seq = c->expect_seq = 1;
 	c->timeout_ms = IPC_TIMEOUT_MS_DEF;
 	ipc_chan__set_spin(c, IPC_SPIN_MIN_US, IPC_SPIN_MAX_US);
+	ipc_spin__init(&c->spin);
 	return 0;
 }
 
@@ -345,8 +346,9 @@ int ipc_chan__send(struct ipc_chan *c, struct ipc_msg *req)
 	    (uint8_t)(ipc_msg__is_read(req->op) && req->size <= 8 ? req->size : 0);
 	bool write = req->op == IPC_OP_MMIO_WRITE || req->op == IPC_OP_PIO_WRITE;
 	c->out_write[req->seq & (c->slots - 1)] =
-	    write ? (req->region & 0xff) | (uint32_t)(req->off < 0xffffff ? req->off : 0xffffff) << 8
-		  : ~0u;
+	    write
+		? (req->region & 0xff) | (uint32_t)(req->off < 0xffffff ? req->off : 0xffffff) << 8
+		: ~0u;
 	c->next_seq++;
 	return 0;
 }

@@ -30,11 +30,12 @@
 #include <stdint.h>
 
 #include "ipc/msg.h"
+#include "ipc/spin.h"
 
-#define IPC_MIN_SLOTS 2u
-#define IPC_MAX_SLOTS 1024u
-#define IPC_MAGIC     0x63706963u /* "cipc" */
-#define IPC_VERSION   2u
+#define IPC_MIN_SLOTS	2u
+#define IPC_MAX_SLOTS	1024u
+#define IPC_MAGIC	0x63706963u /* "cipc" */
+#define IPC_VERSION	2u
 #define IPC_MAX_SHADOWS 4u
 
 /* Default adaptive spin window bounds (microseconds) and call timeout. */
@@ -69,8 +70,10 @@ struct ipc_chan {
 	uint32_t out_write[IPC_MAX_SLOTS];
 	/* device side */
 	struct ipc_region_limits lim;
-	/* adaptive spin */
+	/* adaptive spin; vcpu side: which spin policy pays (spin.h), this call's */
 	uint64_t spin_min_ns, spin_max_ns, gap_ewma_ns, idle_since_ns;
+	struct ipc_spin spin;
+	bool spin_off;
 	int timeout_ms;
 	/* statistics */
 	uint64_t n_sleeps, n_bells;

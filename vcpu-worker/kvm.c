@@ -2,6 +2,7 @@
 #include "kvm.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,22 @@ static int get_cpuid(struct vm *vm, char *err, size_t n)
 	vm->cpuid->nent = MAX_CPUID_ENTRIES;
 	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) < 0)
 		return fail(err, n, "KVM_GET_SUPPORTED_CPUID");
+	/*
+	 * What KVM_GET_SUPPORTED_CPUID leaves to userspace (KVM's api.rst,
+	 * "Known KVM API problems"): the TSC-deadline timer is emulated by the
+	 * in-kernel LAPIC but not reported before Linux 6.14; without it a guest
+	 * calibrates its LAPIC timer against the PIT, which fails under a slow
+	 * or noisy host ("APIC timer disabled") and leaves it on the PIT. And
+	 * FDP_EXCPTN_ONLY / ZERO_FCS_FDS are "feature absent" bits: set them.
+	 */
+	bool deadline = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0;
+	for (unsigned i = 0; i < vm->cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &vm->cpuid->entries[i];
+		if (e->function == 1 && deadline)
+			e->ecx |= 1u << 24;
+		else if (e->function == 7 && e->index == 0)
+			e->ebx |= 1u << 6 | 1u << 13;
+	}
 	return 0;
 }
 

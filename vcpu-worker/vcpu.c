@@ -168,6 +168,25 @@ static int handle_mmio(struct vcpu *v)
 	return 0;
 }
 
+/* A crash report with where the vCPU was: what a guest developer needs first. */
+static void crash(struct vcpu *v, const char *what)
+{
+	struct kvm_regs r;
+	struct kvm_sregs s;
+	char text[200];
+	if (ioctl(v->fd, KVM_GET_REGS, &r) == 0 && ioctl(v->fd, KVM_GET_SREGS, &s) == 0)
+		snprintf(text, sizeof(text),
+			 "%s: rip %#llx rsp %#llx cs %#x cr0 %#llx cr2 %#llx cr3 %#llx cr4 %#llx "
+			 "efer %#llx idt %#llx/%#x",
+			 what, (unsigned long long)r.rip, (unsigned long long)r.rsp, s.cs.selector,
+			 (unsigned long long)s.cr0, (unsigned long long)s.cr2,
+			 (unsigned long long)s.cr3, (unsigned long long)s.cr4,
+			 (unsigned long long)s.efer, (unsigned long long)s.idt.base, s.idt.limit);
+	else
+		snprintf(text, sizeof(text), "%s", what);
+	control__event(VM_EV_CRASH, v->id, 0, text);
+}
+
 /* Returns 0 to keep running, >0 when the vCPU stops. */
 static int handle_exit(struct vcpu *v)
 {
@@ -185,7 +204,7 @@ static int handle_exit(struct vcpu *v)
 		control__event(VM_EV_EXIT, v->id, 0, "guest halted");
 		return 1;
 	case KVM_EXIT_SHUTDOWN:
-		control__event(VM_EV_CRASH, v->id, 0, "triple fault (shutdown)");
+		crash(v, "triple fault (shutdown)");
 		return 1;
 	case KVM_EXIT_SYSTEM_EVENT:
 		snprintf(text, sizeof(text), "system event %u", run->system_event.type);
@@ -194,12 +213,12 @@ static int handle_exit(struct vcpu *v)
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(text, sizeof(text), "entry failed, reason %#llx",
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		control__event(VM_EV_CRASH, v->id, 0, text);
+		crash(v, text);
 		return 1;
 	case KVM_EXIT_INTERNAL_ERROR:
 		snprintf(text, sizeof(text), "KVM internal error, suberror %u",
 			 run->internal.suberror);
-		control__event(VM_EV_CRASH, v->id, 0, text);
+		crash(v, text);
 		return 1;
 	default:
 		snprintf(text, sizeof(text), "unhandled exit reason %u", run->exit_reason);
