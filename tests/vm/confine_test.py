@@ -12,10 +12,17 @@ import sys
 import time
 
 
+class Failure(Exception):
+    pass
+
 
 def fail(msg):
     print("FAIL:", msg)
     sys.exit(1)
+
+
+def bad(msg):
+    raise Failure(msg)
 
 
 def children(pid):
@@ -45,25 +52,25 @@ def check_process(pid, broker_ns):
     print(f"-- pid {pid} {name}: Uid {f['Uid']} Seccomp {f['Seccomp']} "
           f"NoNewPrivs {f['NoNewPrivs']} CapEff {f['CapEff']} CapBnd {f['CapBnd']}")
     if f["Seccomp"] != "2":
-        fail(f"{name}: Seccomp {f['Seccomp']}, expected 2 (filter)")
+        bad(f"{name}: Seccomp {f['Seccomp']}, expected 2 (filter)")
     if f["NoNewPrivs"] != "1":
-        fail(f"{name}: NoNewPrivs {f['NoNewPrivs']}")
+        bad(f"{name}: NoNewPrivs {f['NoNewPrivs']}")
     for cap in ("CapEff", "CapPrm", "CapInh", "CapBnd", "CapAmb"):
         if int(f[cap], 16) != 0:
-            fail(f"{name}: {cap} {f[cap]}, expected none")
+            bad(f"{name}: {cap} {f[cap]}, expected none")
     uids = [int(x) for x in f["Uid"].split()]
     if 0 in uids:
-        fail(f"{name}: runs as uid 0 ({f['Uid']})")
+        bad(f"{name}: runs as uid 0 ({f['Uid']})")
     for ns in ("user", "pid", "mnt", "net", "ipc", "uts", "cgroup"):
         mine = os.readlink(f"/proc/{pid}/ns/{ns}")
         if mine == broker_ns[ns]:
-            fail(f"{name}: shares the broker's {ns} namespace")
+            bad(f"{name}: shares the broker's {ns} namespace")
     # Its root is an empty tmpfs (a dynamic binary sees only /usr and the lib links).
     root = set(os.listdir(f"/proc/{pid}/root"))
     if root - {"usr", "lib", "lib64"}:
-        fail(f"{name}: its / holds {sorted(root)}")
+        bad(f"{name}: its / holds {sorted(root)}")
     if "etc" in root or "proc" in root:
-        fail(f"{name}: sees host directories")
+        bad(f"{name}: sees host directories")
     return name
 
 
@@ -72,17 +79,28 @@ def case_status(cellvm, payload):
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     try:
-        time.sleep(1.5)
-        if p.poll() is not None:
-            fail(f"cellvm ended early: {p.communicate()}")
-        broker_ns = {ns: os.readlink(f"/proc/{p.pid}/ns/{ns}")
-                     for ns in ("user", "pid", "mnt", "net", "ipc", "uts", "cgroup")}
-        kids = children(p.pid)
-        names = sorted(check_process(k, broker_ns) for k in kids)
+        # Every child locks itself down before it serves anything; poll until
+        # all have (bounded: a child that never does fails the test).
+        deadline, last = time.monotonic() + 90, None
+        while True:
+            time.sleep(0.5)
+            if p.poll() is not None:
+                fail(f"cellvm ended early: {p.communicate()}")
+            broker_ns = {ns: os.readlink(f"/proc/{p.pid}/ns/{ns}")
+                         for ns in ("user", "pid", "mnt", "net", "ipc", "uts", "cgroup")}
+            kids = children(p.pid)
+            try:
+                names = sorted(check_process(k, broker_ns) for k in kids)
+                missing = [w for w in ("cellvm-vcpu", "cellvm-serial", "cellvm-testdev")
+                           if w not in names]
+                if not missing:
+                    break
+                last = f"no {missing} process among {names}"
+            except (Failure, OSError) as e:
+                last = str(e)
+            if time.monotonic() > deadline:
+                fail(last)
         print("children:", names)
-        for want in ("cellvm-vcpu", "cellvm-serial", "cellvm-testdev"):
-            if want not in names:
-                fail(f"no {want} process among {names}")
         uids = {status_fields(k)["Uid"].split()[0] for k in kids}
         if len(uids) != len(kids):
             fail(f"processes share uids: {uids}")
