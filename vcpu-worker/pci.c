@@ -10,7 +10,7 @@
 
 #include "abi.h"
 #include "device-procs/vga/display.h"
-#include "device-procs/virtio/virtio_pci.h"
+#include "device-procs/virtio/virtio_pci_regs.h"
 #include "iobus.h"
 #include "log.h"
 #include "msix.h"
