@@ -11,11 +11,12 @@
 #include <sys/types.h>
 
 #include "selinux/label.h"
+#include "devplan.h"
 #include "spawn.h"
 #include "vmplan.h"
 
 #define MAX_DEVPROCS	    VM_MAX_DEVS
-#define DEV_MAX_BACKEND_FDS 4
+#define DEV_MAX_BACKEND_FDS DEV_PLAN_MAX_BACKENDS
 
 struct devproc {
 	const char *type;   /* profile / binary suffix: "serial", "testdev", ... */

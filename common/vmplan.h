@@ -25,11 +25,16 @@ enum {
 	CV_FD_FIRST_DEV = 8 /* device fds, as listed in vm_plan.devs */
 };
 
+/*
+ * The limits, each defined once: the broker, the vcpu-worker and the device
+ * processes derive theirs from these.
+ */
 #define VM_MAX_CPUS	    64
 #define VM_CMDLINE_MAX	    4096
-#define VM_MAX_DEVS	    16
+#define VM_MAX_DEVS	    16 /* device processes + in-process devices of one VM */
 #define VM_DEV_MAX_REGIONS  8
-#define VM_DEV_MAX_EVENTFDS 16
+#define VM_DEV_MAX_EVENTFDS 16 /* per device: irqfds (MSI-X vectors), and ioeventfds (queues) */
+#define VM_PCI_SLOTS	    32 /* device numbers on bus 0; 0 is the host bridge */
 
 enum vm_region_kind { VM_REGION_PIO = 1, VM_REGION_MMIO = 2 };
 
@@ -122,6 +127,9 @@ enum vm_event_type {
 	VM_EV_MARK = 6,	      /* benchmark mark: value = mark id */
 	VM_EV_DEV_FAILED = 7, /* a device stopped answering: value = device index */
 };
+
+/* The plan is one SEQPACKET message: far below the default socket buffer. */
+_Static_assert(sizeof(struct vm_plan) <= 64 * 1024, "vm_plan must stay one small message");
 
 struct vm_event {
 	uint32_t type;
