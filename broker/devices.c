@@ -45,6 +45,25 @@ bool devices__pin(pid_t pid, unsigned ncpus)
 	return left && sched_setaffinity(pid, sizeof(set), &set) == 0;
 }
 
+void devices__virtio(struct devproc *d, const char *type, uint32_t dev_type, uint16_t virtio_id,
+		     uint32_t class_code, unsigned nqueues)
+{
+	d->type = type;
+	d->dev_type = dev_type;
+	d->transport = VM_DEV_RING;
+	d->needs_ram = true;
+	d->nirq = nqueues + 1;
+	d->nkick = nqueues;
+	d->pci = (struct vm_pci){
+	    .present = 1,
+	    .kind = VM_PCI_VIRTIO,
+	    .virtio_id = virtio_id,
+	    .subsystem = virtio_id,
+	    .class_code = class_code,
+	    .nvectors = nqueues + 1,
+	};
+}
+
 static void close_all(int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)

@@ -47,6 +47,7 @@ struct run_opts {
 	unsigned ndisks;
 	int selinux;	     /* enum label_mode: auto (default), require, off */
 	bool vga;	     /* a Bochs VBE display adapter */
+	bool rng;	     /* a virtio-rng device */
 	const char *control; /* control socket path, or NULL */
 	struct vnc_opt vnc;  /* serve the display over VNC (implies vga) */
 };

@@ -13,6 +13,11 @@
 
 #include <stdint.h>
 
+/* virtio device types (virtio 1.2 section 5): PCI device id 0x1040 + type */
+#define VIRTIO_ID_NET	1
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_RNG	4
+
 /* ---- BAR0 layout ---------------------------------------------------- */
 #define VIRTIO_PCI_COMMON_OFF	  0x0000
 #define VIRTIO_PCI_COMMON_LEN	  0x0038
