@@ -93,6 +93,13 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 		snprintf(err, n, "%s: too many interrupt or kick fds", d->type);
 		return -1;
 	}
+	/* Its vcpu-worker half: channel, two doorbells, pidfd, irqfds, kicks, video memory. */
+	if (*nfds + 5 + d->nirq + d->nkick > VM_WORKER_MAX_FDS) {
+		snprintf(err, n,
+			 "%s: the vcpu-worker's fd table is full (%d fds): too many devices",
+			 d->type, VM_WORKER_MAX_FDS);
+		return -1;
+	}
 	for (unsigned i = 0; i < d->nirq; i++)
 		irq[i] = efd();
 	for (unsigned i = 0; i < d->nkick; i++)

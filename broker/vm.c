@@ -28,6 +28,7 @@
 #include "console.h"
 #include "ctl.h"
 #include "devices.h"
+#include "device-procs/blk/blk_cfg.h"
 #include "device-procs/virtio/virtio_pci_regs.h"
 #include "seccomp/jail.h"
 #include "disk.h"
@@ -161,7 +162,7 @@ struct vm_run {
 	 * the console pipes until a device takes them, the display memfd.
 	 */
 	int kvm, kernel, initrd, ram, worker_ctl, exe, sink, ser_out, ser_in, display_fd, diag_w;
-	struct spawn_fd fds[16 + VM_MAX_DEVS * (4 + VM_DEV_MAX_EVENTFDS)]; /* the worker's table */
+	struct spawn_fd fds[VM_WORKER_MAX_FDS]; /* the worker's table */
 	unsigned nfds;
 	int next_fd; /* next target fd number in the worker's table */
 	struct console con;
@@ -717,8 +718,13 @@ static int run__open(struct vm_run *r)
 	}
 	r->ids_store.label = &r->vl;
 	cgroup__name(r->cgname, sizeof(r->cgname));
-	/* RAM is charged to the VM where its pages are touched; the rest is overhead. */
-	if (cgroup__create(r->cgname, o->mem_size + (512ULL << 20), 64 + 2 * o->ncpus) < 0 ||
+	/*
+	 * RAM is charged to the VM where its pages are touched; the rest is
+	 * overhead. Tasks: the processes and vCPU threads, plus every disk's
+	 * I/O threads (eight disks would not start under a flat 64).
+	 */
+	unsigned pids = 64 + 2 * o->ncpus + BLK_THREADS * o->ndisks;
+	if (cgroup__create(r->cgname, o->mem_size + (512ULL << 20), pids) < 0 ||
 	    cgroup__enter(r->cgname) < 0)
 		return -1;
 	/* Children inherit the VM's cgroup from the broker: no per-child join. */

@@ -35,6 +35,9 @@ enum {
 #define VM_DEV_MAX_REGIONS  8
 #define VM_DEV_MAX_EVENTFDS 16 /* per device: irqfds (MSI-X vectors), and ioeventfds (queues) */
 #define VM_PCI_SLOTS	    32 /* device numbers on bus 0; 0 is the host bridge */
+/* The vcpu-worker's fd table: its own, then per device its channel, two
+ * doorbells, pidfd, irqfds and kicks (eight disks take 5 + 8 * 7). */
+#define VM_WORKER_MAX_FDS 192
 
 enum vm_region_kind { VM_REGION_PIO = 1, VM_REGION_MMIO = 2 };
 

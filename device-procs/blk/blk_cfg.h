@@ -10,6 +10,7 @@
 #define BLK_FMT_RAW   1
 #define BLK_FMT_QCOW2 2
 #define BLK_MAX_CHAIN 4 /* image + backing files (backend fds 0..3) */
+#define BLK_THREADS   8 /* I/O threads per disk (docs/virtio.md: the pool's knee on this host) */
 
 struct blk_cfg {
 	uint8_t nchain;	  /* backend fds: [0] the image, [i+1] backing of [i] */
