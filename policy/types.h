@@ -15,6 +15,7 @@
 	X(vcpu)                                                                                    \
 	X(serial)                                                                                  \
 	X(blk)                                                                                     \
+	X(rng)                                                                                     \
 	X(net)                                                                                     \
 	X(vga)                                                                                     \
 	X(vnc)                                                                                     \

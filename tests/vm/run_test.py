@@ -150,6 +150,36 @@ def case_errors(cellvm, _payload):
             expect(len(err.strip().splitlines()) == 1, "no-KVM: expected one line")
 
 
+def case_rng(cellvm, payload):
+    """virtio-rng end to end: guest-rngtest against a confined cellvm-rng."""
+    rc, out, _ = run([cellvm, "run", "--kernel", payload, "--rng"])
+    expect("rngtest: PASS" in out, "no PASS line")
+    expect(rc == 0, f"exit status {rc}, expected 0")
+
+
+def case_rng_absent(cellvm, payload):
+    """Without --rng the guest finds no virtio-rng function (the test can fail)."""
+    rc, out, _ = run([cellvm, "run", "--kernel", payload])
+    expect("no virtio-rng PCI function" in out, "the guest found a virtio-rng without --rng")
+    expect(rc != 0, "rngtest passed without a device")
+
+
+def case_rng_many(cellvm, payload):
+    """Ten PCI functions (eight disks, the rng after them, a display): the
+    slot allocator and MSI-X routing take every one, the rng still works."""
+    with tempfile.TemporaryDirectory() as d:
+        args = [cellvm, "run", "--kernel", payload, "--rng", "--vga"]
+        for i in range(8):
+            img = os.path.join(d, f"d{i}.img")
+            with open(img, "wb") as f:
+                f.truncate(1 << 20)
+            args += ["--disk", img]
+        rc, out, _ = run(args)
+        expect("rngtest: PASS" in out, "no PASS line")
+        expect("virtio-rng at 09.0" in out, "the rng is not on the slot after the eight disks")
+        expect(rc == 0, f"exit status {rc}, expected 0")
+
+
 def case_bad_kernel(cellvm, _payload):
     """A truncated ELF is refused by the loader in the vcpu-worker."""
     with tempfile.TemporaryDirectory() as d:
