@@ -35,6 +35,7 @@
 #include "display.h"
 #include "guest_blob.h"
 #include "log.h"
+#include "net.h"
 #include "sel.h"
 #include "spawn.h"
 #include "vmplan.h"
@@ -606,6 +607,16 @@ static int rng_prepare(struct vm_run *r, unsigned i, struct devproc *d)
 	return 0;
 }
 
+static unsigned net_count(const struct vm_run *r)
+{
+	return r->o->nnets;
+}
+
+static int net_prepare(struct vm_run *r, unsigned i, struct devproc *d)
+{
+	return net__prepare(&r->o->nets[i], i, d);
+}
+
 static unsigned vga_count(const struct vm_run *r)
 {
 	return r->o->vga;
@@ -643,8 +654,9 @@ static int input_prepare(struct vm_run *r, unsigned i, struct devproc *d)
 
 static const struct dev_kind dev_kinds[] = {
     {"serial", serial_count, serial_prepare}, {"testdev", testdev_count, testdev_prepare},
-    {"disk", disk_count, disk_prepare},	      {"rng", rng_count, rng_prepare},
-    {"vga", vga_count, vga_prepare},	      {"input", input_count, input_prepare},
+    {"disk", disk_count, disk_prepare},	      {"net", net_count, net_prepare},
+    {"rng", rng_count, rng_prepare},	      {"vga", vga_count, vga_prepare},
+    {"input", input_count, input_prepare},
 };
 
 /* The next free PCI device number on bus 0, or 0 when the bus is full. */

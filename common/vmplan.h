@@ -65,6 +65,7 @@ enum vm_dev_type {
 	VM_DEV_VGA = 4,
 	VM_DEV_INPUT = 5,
 	VM_DEV_VIRTIO_RNG = 6,
+	VM_DEV_VIRTIO_NET = 7,
 };
 
 /* vm_dev.irq_gsi[i]: 0 = irq + i; VM_IRQ_NOT_GSI = an eventfd KVM must not see. */

@@ -136,6 +136,14 @@ def case_errors(cellvm, _payload):
             (["--disk", empty + ",format=vmdk"], "format"),
             (["--serial", "file:" + os.path.join(d, "no-dir", "log")], "no-dir"),
             (["--vnc", "127.0.0.1:5999,password-file=" + os.path.join(d, "no-pw")], "no-pw"),
+            (["--net", "tap=bad/name"], "bad interface name"),
+            (["--net", "tap=" + "x" * 16], "bad interface name"),
+            (["--net", "mac=52:54:00:12:34:56"], "which TAP interface"),
+            (["--net", "tap=cvnone0,mac=01:00:5e:00:00:01"], "bad MAC address"),
+            (["--net", "tap=cvnone0,mac=52:54:00:12:34"], "bad MAC address"),
+            (["--net", "tap=cvnone0,speed=10"], "unknown setting"),
+            (["--net", "tap=cvnone0"], "no such interface"),
+            (["--net", "tap=lo"], "cannot attach"),
         ]
         for extra, needle in cases:
             rc, _, err = run([cellvm, "run"] + extra)

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * net: a small virtio-net driver and IPv4 responder. On the address of its
+ * command line (ip=A.B.C.D, default 10.0.2.15, netmask /24) it answers ARP
+ * requests and ICMP echo requests, and sends every UDP datagram for port 7
+ * back to its sender (addresses and ports swapped, payload untouched, so
+ * the checksums stay right, partial ones included). Frames arrive through
+ * mergeable receive buffers (mrg=0: one buffer per frame) and may be up to
+ * 64 KiB; offload=1 also negotiates the checksum and TSO offloads and passes
+ * a partial checksum of a received datagram on to its echo. Prints "net:
+ * ready" once the device runs, then serves until the host stops the VM.
+ */
+#include "rt.h"
+#include "virtio/pci.h"
+#include "virtio/virtio.h"
+
+#define F_CSUM	     0
+#define F_GUEST_CSUM 1
+#define F_MAC	     5
+#define F_GUEST_TSO4 7
+#define F_GUEST_TSO6 8
+#define F_HOST_TSO4  11
+#define F_HOST_TSO6  12
+#define F_MRG_RXBUF  15
+
+#define HDR	 12
+#define MAXFRAME (65535 + 14 + 4)
+#define RXBUF	 2048		  /* mergeable buffers */
+#define BIGBUF	 (HDR + MAXFRAME) /* one frame per buffer (mrg=0) */
+#define NBIG	 16
+
+struct hdr {
+	uint8_t flags, gso_type;
+	uint16_t hdr_len, gso_size, csum_start, csum_offset, num_buffers;
+};
+
+static struct virtio_pci dev;
+static struct virtq rxq __attribute__((aligned(4096)));
+static struct virtq txq __attribute__((aligned(4096)));
+static uint8_t rxbuf[VQ_MAX_SIZE][RXBUF] __attribute__((aligned(4096)));
+static uint8_t bigbuf[NBIG][BIGBUF] __attribute__((aligned(4096)));
+static uint8_t frame[HDR + MAXFRAME] __attribute__((aligned(64))); /* one reassembled frame */
+static uint8_t tx[HDR + MAXFRAME] __attribute__((aligned(64)));
+static uint8_t mac[6];
+static uint8_t myip[4];
+static int mrg, offload;
+static uint64_t features;
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static int parse_ip(const char *s, uint8_t out[4])
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0, digits = 0;
+		while (*s >= '0' && *s <= '9' && digits < 4)
+			v = v * 10 + (unsigned)(*s++ - '0'), digits++;
+		if (!digits || v > 255 || (i < 3 && *s++ != '.'))
+			return -1;
+		out[i] = (uint8_t)v;
+	}
+	return *s && *s != ' ' ? -1 : 0;
+}
+
+/* One's complement sum, folded (RFC 1071). */
+static uint16_t csum(const uint8_t *p, uint32_t n)
+{
+	uint64_t s = 0;
+	for (uint32_t i = 0; i + 1 < n; i += 2)
+		s += be16(p + i);
+	if (n & 1)
+		s += (uint64_t)p[n - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void post_rx(uint16_t id)
+{
+	uint8_t *b = mrg ? rxbuf[id] : bigbuf[id];
+	rxq.desc[id] =
+	    (struct vring_desc){(uint64_t)b, mrg ? RXBUF : BIGBUF, VRING_DESC_F_WRITE, 0};
+	virtq_push(&rxq, id);
+}
+
+/* Send tx[0 .. HDR + len) and wait until the device is done with it. */
+static void send(uint32_t len)
+{
+	uint32_t id, l;
+	int r;
+	txq.desc[0] = (struct vring_desc){(uint64_t)tx, HDR + len, 0, 0};
+	virtq_push(&txq, 0);
+	virtq_kick(&txq);
+	while ((r = virtq_pop(&txq, &id, &l)) == 0)
+		cpu_relax();
+	if (r < 0 || id != 0) {
+		rt_printf("net: FAIL device returned tx id %u\n", id);
+		rt_exit(1);
+	}
+}
+
+/* Reply to frame[HDR..HDR+len): same shape, addresses swapped. */
+static void reply(uint32_t len, const struct hdr *in)
+{
+	struct hdr h = {0};
+	uint8_t *f = tx + HDR;
+	if (offload && (in->flags & 1)) {
+		/* Its checksum is still partial: the host completes it. */
+		h.flags = 1;
+		h.csum_start = in->csum_start;
+		h.csum_offset = in->csum_offset;
+	}
+	memcpy(tx, &h, sizeof(h));
+	memcpy(f, frame + HDR, len);
+	memcpy(f, frame + HDR + 6, 6); /* to the sender */
+	memcpy(f + 6, mac, 6);
+	send(len);
+}
+
+static void on_arp(uint32_t len, const struct hdr *h)
+{
+	uint8_t *a = frame + HDR + 14;
+	if (len < 14 + 28 || be16(a) != 1 || be16(a + 2) != 0x0800 || a[4] != 6 || a[5] != 4 ||
+	    be16(a + 6) != 1 || memcmp(a + 24, myip, 4))
+		return;
+	uint8_t sha[6], spa[4];
+	memcpy(sha, a + 8, 6);
+	memcpy(spa, a + 14, 4);
+	put16(a + 6, 2); /* reply */
+	memcpy(a + 8, mac, 6);
+	memcpy(a + 14, myip, 4);
+	memcpy(a + 18, sha, 6);
+	memcpy(a + 24, spa, 4);
+	reply(14 + 28, h);
+}
+
+/*
+ * IPv4 reassembly of one datagram at a time (a 65507-byte datagram does not
+ * fit one frame at MTU 65521): fragments of the same source and id are
+ * copied into place; once the last one is in and every byte has come, the
+ * whole datagram is put in `frame` and handled like any other.
+ */
+static uint8_t reasm[14 + 20 + 65535];
+static uint8_t r_key[8]; /* source address, id, protocol */
+static uint32_t r_have, r_total;
+static int r_first;
+
+/* 1 when a whole datagram now sits in frame (its new length in *len). */
+static int reassemble(uint32_t *len)
+{
+	uint8_t *ip = frame + HDR + 14, key[8];
+	uint32_t ihl = (ip[0] & 15) * 4u, tot = be16(ip + 2), dlen = tot - ihl;
+	uint32_t off = (be16(ip + 6) & 0x1fff) * 8u;
+	int more = !!(be16(ip + 6) & 0x2000);
+	memcpy(key, ip + 12, 4);
+	memcpy(key + 4, ip + 4, 2);
+	key[6] = ip[9];
+	key[7] = 1;
+	if (ihl != 20 || off + dlen > sizeof(reasm) - 34 || (more && (dlen & 7)))
+		return 0;
+	if (memcmp(key, r_key, sizeof(key))) {
+		memcpy(r_key, key, sizeof(key));
+		r_have = r_total = 0;
+		r_first = 0;
+	}
+	memcpy(reasm + 34 + off, ip + 20, dlen);
+	r_have += dlen; /* the host sends each fragment once */
+	if (!more)
+		r_total = off + dlen;
+	if (off == 0) {
+		memcpy(reasm, frame + HDR, 34);
+		r_first = 1;
+	}
+	if (!r_first || !r_total || r_have != r_total)
+		return 0;
+	memcpy(frame + HDR, reasm, 34 + r_total);
+	put16(ip + 2, (uint16_t)(20 + r_total));
+	put16(ip + 6, 0);
+	ip[10] = ip[11] = 0;
+	put16(ip + 10, csum(ip, 20));
+	memset(r_key, 0, sizeof(r_key));
+	*len = 34 + r_total;
+	return 1;
+}
+
+static void on_ipv4(uint32_t len, const struct hdr *h)
+{
+	uint8_t *ip = frame + HDR + 14, t[4];
+	uint32_t ihl = (ip[0] & 15) * 4u, tot;
+	if (len < 14 + 20 || (ip[0] >> 4) != 4 || ihl < 20 || len < 14 + ihl)
+		return;
+	tot = be16(ip + 2);
+	if (tot < ihl || tot > len - 14 || memcmp(ip + 16, myip, 4))
+		return; /* not ours or truncated */
+	if (be16(ip + 6) & 0x3fff) {
+		if (!reassemble(&len))
+			return;
+		tot = len - 14;
+	}
+	memcpy(t, ip + 12, 4); /* swap the addresses: the header checksum stays right */
+	memcpy(ip + 12, ip + 16, 4);
+	memcpy(ip + 16, t, 4);
+	uint8_t *l4 = ip + ihl;
+	uint32_t l4len = tot - ihl;
+	if (ip[9] == 1 && l4len >= 8 && l4[0] == 8) {
+		l4[0] = 0; /* echo reply */
+		l4[2] = l4[3] = 0;
+		put16(l4 + 2, csum(l4, l4len));
+		reply(14 + tot, h);
+	} else if (ip[9] == 17 && l4len >= 8 && be16(l4 + 2) == 7) {
+		uint8_t p[2];
+		memcpy(p, l4, 2); /* swap the ports */
+		memcpy(l4, l4 + 2, 2);
+		memcpy(l4 + 2, p, 2);
+		reply(14 + tot, h);
+	}
+}
+
+static void on_frame(uint32_t len)
+{
+	struct hdr h;
+	memcpy(&h, frame, sizeof(h));
+	if (len < 14)
+		return;
+	uint16_t type = be16(frame + HDR + 12);
+	if (type == 0x0806)
+		on_arp(len, &h);
+	else if (type == 0x0800)
+		on_ipv4(len, &h);
+}
+
+/* Take one whole frame (its buffers re-posted); its length without header, or -1. */
+static long take_frame(void)
+{
+	uint32_t id, len, got = 0, nb = 1;
+	int r = virtq_pop(&rxq, &id, &len);
+	if (r == 0)
+		return -1;
+	for (uint32_t k = 0;; k++) {
+		uint32_t max = mrg ? RXBUF : BIGBUF;
+		if (r < 0 || len > max || (!mrg && id >= NBIG) || got + len > sizeof(frame)) {
+			rt_printf("net: FAIL bad rx element id %u len %u\n", id, len);
+			rt_exit(1);
+		}
+		memcpy(frame + got, mrg ? rxbuf[id] : bigbuf[id], len);
+		got += len;
+		if (k == 0) {
+			struct hdr h;
+			if (len < HDR) {
+				rt_printf("net: FAIL rx buffer without a header (%u bytes)\n", len);
+				rt_exit(1);
+			}
+			memcpy(&h, frame, sizeof(h));
+			nb = h.num_buffers;
+			if (nb < 1 || (!mrg && nb != 1) || nb > rxq.size) {
+				rt_printf("net: FAIL num_buffers %u\n", nb);
+				rt_exit(1);
+			}
+		}
+		post_rx((uint16_t)id);
+		if (k + 1 == nb)
+			break;
+		while ((r = virtq_pop(&rxq, &id, &len)) == 0)
+			cpu_relax(); /* the device pushes a frame's buffers together */
+	}
+	virtq_kick(&rxq);
+	return (long)got - HDR;
+}
+
+int main(void)
+{
+	static const uint16_t ids[] = {0x1041};
+	const char *ipstr = rt_cmdline_get("ip");
+	mrg = (int)rt_cmdline_u64("mrg", 1);
+	offload = (int)rt_cmdline_u64("offload", 0);
+	if (parse_ip(ipstr ? ipstr : "10.0.2.15", myip)) {
+		rt_printf("net: FAIL bad ip= on the command line\n");
+		return 1;
+	}
+	int idx = pci_find(0x1af4, ids, 1, 0);
+	if (idx < 0) {
+		rt_printf("net: FAIL no virtio-net PCI function\n");
+		return 1;
+	}
+	uint64_t want = 1ULL << F_MAC;
+	if (mrg)
+		want |= 1ULL << F_MRG_RXBUF;
+	if (offload) {
+		want |= 1ULL << F_CSUM | 1ULL << F_GUEST_CSUM;
+		if (mrg) /* 64 KiB frames need mergeable buffers here */
+			want |= 1ULL << F_GUEST_TSO4 | 1ULL << F_GUEST_TSO6 | 1ULL << F_HOST_TSO4 |
+				1ULL << F_HOST_TSO6;
+	}
+	if (virtio_pci_init(&dev, (uint32_t)idx, want, &features) ||
+	    !(features & (1ULL << F_MAC)) || virtio_queue_init(&dev, 0, &rxq, VQ_MAX_SIZE) ||
+	    virtio_queue_init(&dev, 1, &txq, VQ_MAX_SIZE)) {
+		rt_printf("net: FAIL device setup\n");
+		return 1;
+	}
+	if (mrg != !!(features & (1ULL << F_MRG_RXBUF))) {
+		rt_printf("net: FAIL device does not offer MRG_RXBUF\n");
+		return 1;
+	}
+	for (int i = 0; i < 6; i++)
+		mac[i] = mmio_read8(dev.device + (unsigned)i);
+	virtio_driver_ok(&dev);
+	unsigned nbuf = mrg ? rxq.size : (rxq.size < NBIG ? rxq.size : NBIG);
+	for (unsigned i = 0; i < nbuf; i++)
+		post_rx((uint16_t)i);
+	virtq_kick(&rxq);
+	rt_printf("net: ready ip=%u.%u.%u.%u mac=%02x:%02x:%02x:%02x:%02x:%02x features=0x%lx\n",
+		  myip[0], myip[1], myip[2], myip[3], mac[0], mac[1], mac[2], mac[3], mac[4],
+		  mac[5], features);
+	for (;;) {
+		long len = take_frame();
+		if (len < 0) {
+			cpu_relax();
+			continue;
+		}
+		on_frame((uint32_t)len);
+	}
+}
