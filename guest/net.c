@@ -9,6 +9,12 @@
  * 64 KiB; offload=1 also negotiates the checksum and TSO offloads and passes
  * a partial checksum of a received datagram on to its echo. Prints "net:
  * ready" once the device runs, then serves until the host stops the VM.
+ *
+ * evil=1 first misbehaves: tx chains that are empty, header-only, larger
+ * than any frame, or claim an offload it did not negotiate (each must come
+ * back unsent), a looping chain (the device must ask for a reset, which the
+ * driver then does), and a second of no receive buffers while the host
+ * floods it ("net: starving"). Then it serves as usual.
  */
 #include "rt.h"
 #include "virtio/pci.h"
@@ -275,21 +281,8 @@ static long take_frame(void)
 	return (long)got - HDR;
 }
 
-int main(void)
+static int setup(int idx)
 {
-	static const uint16_t ids[] = {0x1041};
-	const char *ipstr = rt_cmdline_get("ip");
-	mrg = (int)rt_cmdline_u64("mrg", 1);
-	offload = (int)rt_cmdline_u64("offload", 0);
-	if (parse_ip(ipstr ? ipstr : "10.0.2.15", myip)) {
-		rt_printf("net: FAIL bad ip= on the command line\n");
-		return 1;
-	}
-	int idx = pci_find(0x1af4, ids, 1, 0);
-	if (idx < 0) {
-		rt_printf("net: FAIL no virtio-net PCI function\n");
-		return 1;
-	}
 	uint64_t want = 1ULL << F_MAC;
 	if (mrg)
 		want |= 1ULL << F_MRG_RXBUF;
@@ -312,6 +305,96 @@ int main(void)
 	for (int i = 0; i < 6; i++)
 		mac[i] = mmio_read8(dev.device + (unsigned)i);
 	virtio_driver_ok(&dev);
+	return 0;
+}
+
+/* One raw tx chain (already in txq.desc from 0), answered with nothing sent. */
+static int evil_tx(const char *what)
+{
+	uint32_t id, len;
+	int r;
+	virtq_push(&txq, 0);
+	virtq_kick(&txq);
+	while ((r = virtq_pop(&txq, &id, &len)) == 0)
+		cpu_relax();
+	if (r < 0 || id != 0 || len != 0) {
+		rt_printf("net: FAIL evil %s: used id %u len %u\n", what, id, len);
+		return -1;
+	}
+	rt_printf("net: evil %s: returned unsent\n", what);
+	return 0;
+}
+
+static void wait_ms(uint64_t ms)
+{
+	uint64_t end = rdtsc() + rt_tsc_hz() / 1000 * ms;
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+static int evil(int idx)
+{
+	struct hdr h = {0};
+	memset(tx, 0, sizeof(tx));
+	txq.desc[0] = (struct vring_desc){(uint64_t)tx, 0, 0, 0};
+	if (evil_tx("empty chain"))
+		return -1;
+	txq.desc[0] = (struct vring_desc){(uint64_t)tx, HDR, 0, 0};
+	if (evil_tx("header only"))
+		return -1;
+	txq.desc[0] = (struct vring_desc){(uint64_t)tx, HDR + MAXFRAME, VRING_DESC_F_NEXT, 1};
+	txq.desc[1] = (struct vring_desc){(uint64_t)tx, 4096, 0, 0};
+	if (evil_tx("frame over 64 KiB"))
+		return -1;
+	if (!offload) {
+		h.flags = 1; /* NEEDS_CSUM, not negotiated */
+		memcpy(tx, &h, sizeof(h));
+		txq.desc[0] = (struct vring_desc){(uint64_t)tx, HDR + 60, 0, 0};
+		if (evil_tx("checksum offload not negotiated"))
+			return -1;
+	}
+	/* A looping chain: the device gives up on the queue and asks for a reset. */
+	txq.desc[0] = (struct vring_desc){(uint64_t)tx, HDR + 60, VRING_DESC_F_NEXT, 1};
+	txq.desc[1] = (struct vring_desc){(uint64_t)tx, 60, VRING_DESC_F_NEXT, 0};
+	virtq_push(&txq, 0);
+	virtq_kick(&txq);
+	uint64_t end = rdtsc() + rt_tsc_hz() * 5;
+	while (!(virtio_status(&dev) & 0x40) && rdtsc() < end)
+		cpu_relax();
+	if (!(virtio_status(&dev) & 0x40)) {
+		rt_printf("net: FAIL looping chain: no NEEDS_RESET\n");
+		return -1;
+	}
+	rt_printf("net: evil looping chain: device needs reset\n");
+	if (setup(idx))
+		return -1;
+	/* No receive buffers for a second while the host floods us. */
+	rt_printf("net: starving\n");
+	wait_ms(1000);
+	return 0;
+}
+
+int main(void)
+{
+	static const uint16_t ids[] = {0x1041};
+	const char *ipstr = rt_cmdline_get("ip");
+	mrg = (int)rt_cmdline_u64("mrg", 1);
+	offload = (int)rt_cmdline_u64("offload", 0);
+	if (parse_ip(ipstr ? ipstr : "10.0.2.15", myip)) {
+		rt_printf("net: FAIL bad ip= on the command line\n");
+		return 1;
+	}
+	int idx = pci_find(0x1af4, ids, 1, 0);
+	if (idx < 0) {
+		rt_printf("net: FAIL no virtio-net PCI function\n");
+		return 1;
+	}
+	if (setup(idx))
+		return 1;
+	rt_printf("net: device up mac=%02x:%02x:%02x:%02x:%02x:%02x\n", mac[0], mac[1], mac[2],
+		  mac[3], mac[4], mac[5]);
+	if (rt_cmdline_u64("evil", 0) && evil(idx))
+		return 1;
 	unsigned nbuf = mrg ? rxq.size : (rxq.size < NBIG ? rxq.size : NBIG);
 	for (unsigned i = 0; i < nbuf; i++)
 		post_rx((uint16_t)i);

@@ -98,10 +98,10 @@ VIRTIO_PCI_DEV_STATE(struct net_dev, vp);
 
 enum { DROP_TX_BAD, DROP_TX_TAP, DROP_RX_BAD, DROP_RX_NOROOM };
 static const char *const drop_why[] = {
-    [DROP_TX_BAD] = "tx: frames with a bad header or length",
-    [DROP_TX_TAP] = "tx: frames the TAP refused",
-    [DROP_RX_BAD] = "rx: frames with offloads the guest did not accept",
-    [DROP_RX_NOROOM] = "rx: frames larger than the guest's buffers",
+    [DROP_TX_BAD] = "tx frames with a bad header or length",
+    [DROP_TX_TAP] = "tx frames the TAP refused",
+    [DROP_RX_BAD] = "rx frames with offloads the guest did not accept",
+    [DROP_RX_NOROOM] = "rx frames larger than the guest's buffers",
 };
 
 /* Count a dropped frame; say so at 1, 2, 4, 8, ... of a kind. */
@@ -109,8 +109,7 @@ static void drop(struct net_dev *d, unsigned why)
 {
 	uint64_t n = ++d->drops[why];
 	if (!(n & (n - 1)))
-		log__info("net %u: %llu %s", d->vp.env ? d->vp.env->index : 0,
-			  (unsigned long long)n, drop_why[why]);
+		log__info("dropped %llu %s", (unsigned long long)n, drop_why[why]);
 }
 
 static bool has(const struct net_dev *d, unsigned bit)
