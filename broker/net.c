@@ -90,15 +90,12 @@ int net__parse(const char *s, struct net_opt *n)
 	return 0;
 }
 
-/* Attach to the existing TAP interface; the fd cellvm-net gets. */
-static int open_tap(const char *ifname)
+/*
+ * One queue of the existing TAP interface (multi: of a multi_queue one);
+ * -EINVAL when the interface is not a TAP of that kind, else -1 (printed).
+ */
+static int open_tap(const char *ifname, bool multi)
 {
-	if (!if_nametoindex(ifname)) {
-		log__err("--net tap=%s: no such interface (create it first: ip tuntap add dev %s "
-			 "mode tap)",
-			 ifname, ifname);
-		return -1;
-	}
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		log__err("--net tap=%s: /dev/net/tun: %s", ifname, strerror(errno));
@@ -107,13 +104,14 @@ static int open_tap(const char *ifname)
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | (multi ? IFF_MULTI_QUEUE : 0);
 	int hdr = NET_HDR_LEN;
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
-		log__err("--net tap=%s: cannot attach: %s", ifname,
-			 errno == EINVAL ? "not a single-queue TAP interface" : strerror(errno));
+		int e = errno;
+		if (e != EINVAL)
+			log__err("--net tap=%s: cannot attach: %s", ifname, strerror(e));
 		close(fd);
-		return -1;
+		return e == EINVAL ? -EINVAL : -1;
 	}
 	/* The device sets the offloads the guest accepts (TUNSETOFFLOAD); none until then. */
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdr) < 0 || ioctl(fd, TUNSETOFFLOAD, 0) < 0) {
@@ -124,12 +122,53 @@ static int open_tap(const char *ifname)
 	return fd;
 }
 
-int net__prepare(const struct net_opt *n, unsigned i, struct devproc *d)
+/*
+ * Up to `want` queues of the interface: a multi_queue TAP gives one per
+ * queue pair, a single-queue one its only queue. Returns how many, or -1.
+ */
+static int open_queues(const char *ifname, unsigned want, int *fds)
 {
-	struct net_cfg c = {.npairs = 1};
-	int fd = open_tap(n->ifname);
+	if (!if_nametoindex(ifname)) {
+		log__err("--net tap=%s: no such interface (create it first: ip tuntap add dev %s "
+			 "mode tap [multi_queue])",
+			 ifname, ifname);
+		return -1;
+	}
+	int fd = want > 1 ? open_tap(ifname, true) : -EINVAL;
+	if (fd == -EINVAL) {
+		/* A single-queue TAP (or one pair wanted): one queue pair. */
+		fd = open_tap(ifname, false);
+		if (fd == -EINVAL)
+			log__err("--net tap=%s: cannot attach: not a TAP interface", ifname);
+		if (fd < 0)
+			return -1;
+		fds[0] = fd;
+		return 1;
+	}
 	if (fd < 0)
 		return -1;
+	fds[0] = fd;
+	for (unsigned n = 1; n < want; n++) {
+		fds[n] = open_tap(ifname, true);
+		if (fds[n] < 0) {
+			if (fds[n] == -EINVAL)
+				log__err("--net tap=%s: cannot attach queue %u", ifname, n);
+			while (n--)
+				close(fds[n]);
+			return -1;
+		}
+	}
+	return (int)want;
+}
+
+int net__prepare(const struct net_opt *n, unsigned i, unsigned ncpus, struct devproc *d)
+{
+	int fds[NET_MAX_PAIRS];
+	/* One queue pair per vCPU, as far as the TAP and the device's fds go. */
+	int nq = open_queues(n->ifname, ncpus < NET_MAX_PAIRS ? ncpus : NET_MAX_PAIRS, fds);
+	if (nq < 0)
+		return -1;
+	struct net_cfg c = {.npairs = (uint16_t)nq};
 	if (n->has_mac) {
 		memcpy(c.mac, n->mac, 6);
 	} else {
@@ -146,8 +185,11 @@ int net__prepare(const struct net_opt *n, unsigned i, struct devproc *d)
 	memcpy(d->cfg, &c, sizeof(c));
 	devices__virtio(d, "net", VM_DEV_VIRTIO_NET, VIRTIO_ID_NET,
 			0x020000 /* network controller, Ethernet */, 2 * c.npairs + 1);
-	d->backend[0] = fd;
-	d->backend_why[0] = "the TAP queue: frames to and from the host (TUNSETOFFLOAD only)";
-	d->nbackend = 1;
+	for (int q = 0; q < nq; q++) {
+		d->backend[q] = fds[q];
+		d->backend_why[q] = "a TAP queue: frames to and from the host (ioctls: "
+				    "TUNSETOFFLOAD, TUNSETQUEUE)";
+	}
+	d->nbackend = (unsigned)nq;
 	return 0;
 }

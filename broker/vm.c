@@ -614,7 +614,7 @@ static unsigned net_count(const struct vm_run *r)
 
 static int net_prepare(struct vm_run *r, unsigned i, struct devproc *d)
 {
-	return net__prepare(&r->o->nets[i], i, d);
+	return net__prepare(&r->o->nets[i], i, r->o->ncpus, d);
 }
 
 static unsigned vga_count(const struct vm_run *r)

@@ -10,6 +10,9 @@
  * a partial checksum of a received datagram on to its echo. Prints "net:
  * ready" once the device runs, then serves until the host stops the VM.
  *
+ * pairs=N uses N queue pairs (MQ, VQ_PAIRS_SET), polling every rx queue;
+ * a UDP datagram to port 9 makes it print how many frames each received.
+ *
  * evil=1 first misbehaves: tx chains that are empty, header-only, larger
  * than any frame, or claim an offload it did not negotiate (each must come
  * back unsent), a looping chain (the device must ask for a reset, which the
@@ -28,6 +31,8 @@
 #define F_HOST_TSO4  11
 #define F_HOST_TSO6  12
 #define F_MRG_RXBUF  15
+#define F_CTRL_VQ    17
+#define F_MQ	     22
 
 #define HDR	 12
 #define MAXFRAME (65535 + 14 + 4)
@@ -41,9 +46,11 @@ struct hdr {
 };
 
 static struct virtio_pci dev;
-static struct virtq rxq __attribute__((aligned(4096)));
+#define MAXPAIRS 4
+static struct virtq rxqs[MAXPAIRS] __attribute__((aligned(4096)));
+static struct virtq ctrlq __attribute__((aligned(4096)));
 static struct virtq txq __attribute__((aligned(4096)));
-static uint8_t rxbuf[VQ_MAX_SIZE][RXBUF] __attribute__((aligned(4096)));
+static uint8_t rxbuf[MAXPAIRS][VQ_MAX_SIZE][RXBUF] __attribute__((aligned(4096)));
 static uint8_t bigbuf[NBIG][BIGBUF] __attribute__((aligned(4096)));
 static uint8_t frame[HDR + MAXFRAME] __attribute__((aligned(64))); /* one reassembled frame */
 static uint8_t tx[HDR + MAXFRAME] __attribute__((aligned(64)));
@@ -89,12 +96,15 @@ static uint16_t csum(const uint8_t *p, uint32_t n)
 	return (uint16_t)~s;
 }
 
-static void post_rx(uint16_t id)
+static unsigned pairs = 1;		/* queue pairs in use (pairs=N; needs MQ) */
+static unsigned long rxcount[MAXPAIRS]; /* frames per rx queue */
+
+static void post_rx(unsigned qi, uint16_t id)
 {
-	uint8_t *b = mrg ? rxbuf[id] : bigbuf[id];
-	rxq.desc[id] =
-	    (struct vring_desc){(uint64_t)b, mrg ? RXBUF : BIGBUF, VRING_DESC_F_WRITE, 0};
-	virtq_push(&rxq, id);
+	struct virtq *q = &rxqs[qi];
+	uint8_t *b = mrg ? rxbuf[qi][id] : bigbuf[id];
+	q->desc[id] = (struct vring_desc){(uint64_t)b, mrg ? RXBUF : BIGBUF, VRING_DESC_F_WRITE, 0};
+	virtq_push(q, id);
 }
 
 /* Send tx[0 .. HDR + len) and wait until the device is done with it. */
@@ -221,6 +231,12 @@ static void on_ipv4(uint32_t len, const struct hdr *h)
 		l4[2] = l4[3] = 0;
 		put16(l4 + 2, csum(l4, l4len));
 		reply(14 + tot, h);
+	} else if (ip[9] == 17 && l4len >= 8 && be16(l4 + 2) == 9) {
+		/* discard port: say how the frames came in */
+		rt_printf("net: rx queues:");
+		for (unsigned i = 0; i < pairs; i++)
+			rt_printf(" %lu", rxcount[i]);
+		rt_printf("\n");
 	} else if (ip[9] == 17 && l4len >= 8 && be16(l4 + 2) == 7) {
 		uint8_t p[2];
 		memcpy(p, l4, 2); /* swap the ports */
@@ -244,10 +260,11 @@ static void on_frame(uint32_t len)
 }
 
 /* Take one whole frame (its buffers re-posted); its length without header, or -1. */
-static long take_frame(void)
+static long take_frame(unsigned qi)
 {
+	struct virtq *q = &rxqs[qi];
 	uint32_t id, len, got = 0, nb = 1;
-	int r = virtq_pop(&rxq, &id, &len);
+	int r = virtq_pop(q, &id, &len);
 	if (r == 0)
 		return -1;
 	for (uint32_t k = 0;; k++) {
@@ -256,7 +273,7 @@ static long take_frame(void)
 			rt_printf("net: FAIL bad rx element id %u len %u\n", id, len);
 			rt_exit(1);
 		}
-		memcpy(frame + got, mrg ? rxbuf[id] : bigbuf[id], len);
+		memcpy(frame + got, mrg ? rxbuf[qi][id] : bigbuf[id], len);
 		got += len;
 		if (k == 0) {
 			struct hdr h;
@@ -266,18 +283,19 @@ static long take_frame(void)
 			}
 			memcpy(&h, frame, sizeof(h));
 			nb = h.num_buffers;
-			if (nb < 1 || (!mrg && nb != 1) || nb > rxq.size) {
+			if (nb < 1 || (!mrg && nb != 1) || nb > q->size) {
 				rt_printf("net: FAIL num_buffers %u\n", nb);
 				rt_exit(1);
 			}
 		}
-		post_rx((uint16_t)id);
+		post_rx(qi, (uint16_t)id);
 		if (k + 1 == nb)
 			break;
-		while ((r = virtq_pop(&rxq, &id, &len)) == 0)
+		while ((r = virtq_pop(q, &id, &len)) == 0)
 			cpu_relax(); /* the device pushes a frame's buffers together */
 	}
-	virtq_kick(&rxq);
+	virtq_kick(q);
+	rxcount[qi]++;
 	return (long)got - HDR;
 }
 
@@ -292,12 +310,31 @@ static int setup(int idx)
 			want |= 1ULL << F_GUEST_TSO4 | 1ULL << F_GUEST_TSO6 | 1ULL << F_HOST_TSO4 |
 				1ULL << F_HOST_TSO6;
 	}
+	if (pairs > 1)
+		want |= 1ULL << F_MQ | 1ULL << F_CTRL_VQ;
 	if (virtio_pci_init(&dev, (uint32_t)idx, want, &features) ||
-	    !(features & (1ULL << F_MAC)) || virtio_queue_init(&dev, 0, &rxq, VQ_MAX_SIZE) ||
-	    virtio_queue_init(&dev, 1, &txq, VQ_MAX_SIZE)) {
+	    !(features & (1ULL << F_MAC)) || virtio_queue_init(&dev, 1, &txq, VQ_MAX_SIZE)) {
 		rt_printf("net: FAIL device setup\n");
 		return 1;
 	}
+	unsigned maxp = 1;
+	if (pairs > 1) {
+		maxp = mmio_read16(dev.device + 8);
+		if (!(features & (1ULL << F_MQ)) || maxp < pairs) {
+			rt_printf("net: FAIL device offers %u queue pairs, not %u\n",
+				  features & (1ULL << F_MQ) ? maxp : 1, pairs);
+			return 1;
+		}
+		if (virtio_queue_init(&dev, 2 * maxp, &ctrlq, 8)) {
+			rt_printf("net: FAIL control queue setup\n");
+			return 1;
+		}
+	}
+	for (unsigned i = 0; i < pairs; i++)
+		if (virtio_queue_init(&dev, 2 * i, &rxqs[i], VQ_MAX_SIZE)) {
+			rt_printf("net: FAIL rx queue %u setup\n", i);
+			return 1;
+		}
 	if (mrg != !!(features & (1ULL << F_MRG_RXBUF))) {
 		rt_printf("net: FAIL device does not offer MRG_RXBUF\n");
 		return 1;
@@ -305,6 +342,27 @@ static int setup(int idx)
 	for (int i = 0; i < 6; i++)
 		mac[i] = mmio_read8(dev.device + (unsigned)i);
 	virtio_driver_ok(&dev);
+	if (pairs > 1) {
+		/* VIRTIO_NET_CTRL_MQ, VQ_PAIRS_SET: until then only pair 0 receives. */
+		static uint8_t cmd[4], ack;
+		uint32_t id, len;
+		int r;
+		cmd[0] = 4;
+		cmd[1] = 0;
+		cmd[2] = (uint8_t)pairs;
+		cmd[3] = 0;
+		ack = 0xff;
+		ctrlq.desc[0] = (struct vring_desc){(uint64_t)cmd, 4, VRING_DESC_F_NEXT, 1};
+		ctrlq.desc[1] = (struct vring_desc){(uint64_t)&ack, 1, VRING_DESC_F_WRITE, 0};
+		virtq_push(&ctrlq, 0);
+		virtq_kick(&ctrlq);
+		while ((r = virtq_pop(&ctrlq, &id, &len)) == 0)
+			cpu_relax();
+		if (r < 0 || ack != 0) {
+			rt_printf("net: FAIL VQ_PAIRS_SET %u: ack %u\n", pairs, ack);
+			return 1;
+		}
+	}
 	return 0;
 }
 
@@ -379,6 +437,11 @@ int main(void)
 	static const uint16_t ids[] = {0x1041};
 	const char *ipstr = rt_cmdline_get("ip");
 	mrg = (int)rt_cmdline_u64("mrg", 1);
+	pairs = (unsigned)rt_cmdline_u64("pairs", 1);
+	if (pairs < 1 || pairs > MAXPAIRS || (pairs > 1 && !mrg)) {
+		rt_printf("net: FAIL pairs=%u: 1 to %u, and mergeable buffers\n", pairs, MAXPAIRS);
+		return 1;
+	}
 	offload = (int)rt_cmdline_u64("offload", 0);
 	if (parse_ip(ipstr ? ipstr : "10.0.2.15", myip)) {
 		rt_printf("net: FAIL bad ip= on the command line\n");
@@ -395,15 +458,18 @@ int main(void)
 		  mac[3], mac[4], mac[5]);
 	if (rt_cmdline_u64("evil", 0) && evil(idx))
 		return 1;
-	unsigned nbuf = mrg ? rxq.size : (rxq.size < NBIG ? rxq.size : NBIG);
-	for (unsigned i = 0; i < nbuf; i++)
-		post_rx((uint16_t)i);
-	virtq_kick(&rxq);
+	for (unsigned qi = 0; qi < pairs; qi++) {
+		struct virtq *q = &rxqs[qi];
+		unsigned nbuf = mrg ? q->size : (q->size < NBIG ? q->size : NBIG);
+		for (unsigned i = 0; i < nbuf; i++)
+			post_rx(qi, (uint16_t)i);
+		virtq_kick(q);
+	}
 	rt_printf("net: ready ip=%u.%u.%u.%u mac=%02x:%02x:%02x:%02x:%02x:%02x features=0x%lx\n",
 		  myip[0], myip[1], myip[2], myip[3], mac[0], mac[1], mac[2], mac[3], mac[4],
 		  mac[5], features);
-	for (;;) {
-		long len = take_frame();
+	for (unsigned qi = 0;; qi = (qi + 1) % pairs) {
+		long len = take_frame(qi);
 		if (len < 0) {
 			cpu_relax();
 			continue;

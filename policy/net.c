@@ -2,8 +2,8 @@
 /*
  * net: virtio-net. Frames go between virtqueues in guest RAM (mapped
  * before lockdown) and the TAP fd the broker opened and configured (vnet
- * header size, no offloads). The one ioctl left: the offloads the guest
- * accepted, known only once it has negotiated.
+ * header size, no offloads). The ioctls left act on those fds only as the
+ * guest negotiates: its offloads, and which TAP queues feed it.
  */
 #include <linux/if_tun.h>
 #include <sys/ioctl.h>
@@ -15,6 +15,8 @@ static const struct sc_rule net_rules[] = {
     SC_ALLOW(writev, "send a frame to the TAP: our checked header + the guest's buffers"),
     SC_ALLOW_IF(ioctl, "TUNSETOFFLOAD: hand the guest only the offloads it accepted",
 		SC_ARG_EQ(1, TUNSETOFFLOAD)),
+    SC_ALLOW_IF(ioctl, "TUNSETQUEUE: attach/detach TAP queues as the guest enables queue pairs",
+		SC_ARG_EQ(1, TUNSETQUEUE)),
 };
 
 const struct profile profile_net = {

@@ -3,8 +3,14 @@
  * cellvm-net: virtio-net (virtio 1.2 section 5.1) between guest RAM and TAP
  * queue fds the broker opened (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR, vnet
  * header NET_HDR_LEN bytes, non-blocking). Queues: rx i = 2i, tx i = 2i + 1
- * for each pair i (TAP fd i), then the control queue. Region 0 is BAR0,
- * kickfd[q] is queue q's ioeventfd, irqfd[v] MSI-X vector v.
+ * for each pair i, then the control queue. Region 0 is BAR0, kickfd[q] is
+ * queue q's ioeventfd, irqfd[v] MSI-X vector v.
+ *
+ * Multiqueue: TAP queue fd i feeds rx queue i. Until the driver asks for
+ * more pairs (VQ_PAIRS_SET) only pair 0 receives (5.1.6.5.5): the other TAP
+ * queues are detached (TUNSETQUEUE), so the kernel steers nothing to them.
+ * Tx queue i sends through TAP queue i while attached (else queue 0, which
+ * always is), so the kernel steers a flow's answers back to its pair.
  *
  * Every descriptor is hostile: a frame from the TAP is read into a bounce
  * buffer and copied into the guest's buffers; a frame for the TAP is sent
@@ -17,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -82,7 +89,9 @@ struct net_dev {
 	struct virtio_pci vp;
 	struct net_cfg c;
 	unsigned npairs, ctrlq;
+	unsigned active; /* pairs the driver uses: TAP queues 0..active-1 are attached */
 	int tap[NET_MAX_PAIRS];
+	bool attached[NET_MAX_PAIRS];
 	uint64_t applied; /* driver features the TAP offloads were set for; ~0: not yet */
 	/* rx: one frame (vnet header first) read from TAP i, waiting for buffers */
 	uint8_t *frame[NET_MAX_PAIRS];
@@ -141,10 +150,34 @@ static void apply_offloads(struct net_dev *d)
 		if (has(d, NET_F_GUEST_TSO6))
 			off |= TUN_F_TSO6;
 	}
-	for (unsigned i = 0; i < d->npairs; i++)
-		if (ioctl(d->tap[i], TUNSETOFFLOAD, off) < 0)
-			log__err("net: TUNSETOFFLOAD %#x: %s", off, strerror(errno));
+	/* Offloads belong to the interface: one queue sets them for all. */
+	if (ioctl(d->tap[0], TUNSETOFFLOAD, off) < 0)
+		log__err("TUNSETOFFLOAD %#x: %s", off, strerror(errno));
 	d->applied = f;
+}
+
+/* Use pairs 0..k-1: attach their TAP queues, detach the others'. */
+static bool set_active(struct net_dev *d, unsigned k)
+{
+	bool ok = true;
+	for (unsigned p = 1; p < d->npairs; p++) {
+		bool want = p < k;
+		if (d->attached[p] == want)
+			continue;
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = want ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE;
+		if (ioctl(d->tap[p], TUNSETQUEUE, &ifr) < 0) {
+			log__err("TAP queue %u: TUNSETQUEUE: %s", p, strerror(errno));
+			ok = false;
+			continue;
+		}
+		d->attached[p] = want;
+		if (!want)
+			d->frame_len[p] = 0; /* no rx queue for it any more */
+	}
+	d->active = k;
+	return ok;
 }
 
 /* ---- rx: TAP -> guest --------------------------------------------------- */
@@ -281,7 +314,7 @@ static void net_backend_ready(void *dev, unsigned p)
 static bool net_backend_wanted(void *dev, unsigned p)
 {
 	struct net_dev *d = dev;
-	return d->frame_len[p] == 0 && virtio_pci__queue_live(&d->vp, 2 * p);
+	return p < d->active && d->frame_len[p] == 0 && virtio_pci__queue_live(&d->vp, 2 * p);
 }
 
 /* ---- tx: guest -> TAP --------------------------------------------------- */
@@ -326,7 +359,10 @@ static void tx_one(struct net_dev *d, unsigned q, const struct virtq_req *r)
 	d->txiov[0] = (struct iovec){&h, sizeof(h)};
 	int k = iov__slice(r->iov, r->nread, NET_HDR_LEN, len - NET_HDR_LEN, d->txiov + 1,
 			   VIRTQ_MAX_SIZE);
-	if (k < 0 || writev(d->tap[q / 2], d->txiov, k + 1) < 0)
+	/* Its pair's TAP queue while attached (the kernel learns the flow's queue), else queue 0.
+	 */
+	unsigned p = q / 2 < d->active && d->attached[q / 2] ? q / 2 : 0;
+	if (k < 0 || writev(d->tap[p], d->txiov, k + 1) < 0)
 		drop(d, DROP_TX_TAP);
 done:
 	virtio_pci__complete(&d->vp, q, r->head, 0);
@@ -385,8 +421,9 @@ static uint8_t ctrl_cmd(struct net_dev *d, const uint8_t *cmd, uint64_t len)
 		if (!has(d, NET_F_MQ) || cmd[1] != CTRL_MQ_PAIRS_SET || len != 4)
 			return CTRL_ERR;
 		memcpy(&pairs, cmd + 2, 2);
-		/* Every pair stays served: TAP queue p feeds rx queue p. */
-		return pairs >= 1 && pairs <= d->npairs ? CTRL_OK : CTRL_ERR;
+		if (pairs < 1 || pairs > d->npairs)
+			return CTRL_ERR;
+		return set_active(d, pairs) ? CTRL_OK : CTRL_ERR;
 	}
 	default:
 		return CTRL_ERR;
@@ -419,7 +456,7 @@ static void net_kick(void *priv, unsigned q)
 		virtio_pci__drain(&d->vp, q, &d->req, ctrl_one);
 	else if (q & 1)
 		tx_queue(d, q);
-	else
+	else if (q / 2 < d->active)
 		rx_pair(d, q / 2); /* new buffers: the waiting frame, then the TAP */
 }
 
@@ -428,6 +465,7 @@ static void net_reset(void *priv)
 	struct net_dev *d = priv;
 	for (unsigned p = 0; p < d->npairs; p++)
 		d->frame_len[p] = 0;
+	set_active(d, 1);
 }
 
 static const struct virtio_dev_ops net_virtio_ops = {
@@ -464,6 +502,7 @@ static void *net_create(struct dev_env *env, char *err, size_t n)
 	d->applied = ~0ull;
 	for (unsigned p = 0; p < d->npairs; p++) {
 		d->tap[p] = env->backend_fd[p];
+		d->attached[p] = true; /* as the broker attached them */
 		if (!(d->frame[p] = malloc(NET_HDR_LEN + NET_MAX_FRAME)))
 			goto oom;
 	}
@@ -489,6 +528,9 @@ static int net_init(void *dev, struct dev_env *env)
 	struct net_dev *d = dev;
 	if (!env->ram.host)
 		return -EINVAL;
+	/* Only pair 0 receives until the driver asks for more. */
+	if (!set_active(d, 1))
+		return -EIO;
 	virtio_pci__attach(&d->vp, env);
 	return 0;
 }
