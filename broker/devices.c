@@ -45,11 +45,11 @@ bool devices__pin(pid_t pid, unsigned ncpus)
 	return left && sched_setaffinity(pid, sizeof(set), &set) == 0;
 }
 
-void devices__virtio(struct devproc *d, const char *type, uint32_t dev_type, uint16_t virtio_id,
-		     uint32_t class_code, unsigned nqueues)
+void devices__virtio(struct devproc *d, const char *type, uint16_t virtio_id, uint32_t class_code,
+		     unsigned nqueues)
 {
 	d->type = type;
-	d->dev_type = dev_type;
+	d->dev_type = VM_DEV_VIRTIO;
 	d->transport = VM_DEV_RING;
 	d->needs_ram = true;
 	d->nirq = nqueues + 1;

@@ -64,8 +64,8 @@ struct vm_ids {
  * MSI-X vector for configuration changes plus one per queue. The PCI slot
  * is given by vm__run's allocator.
  */
-void devices__virtio(struct devproc *d, const char *type, uint32_t dev_type, uint16_t virtio_id,
-		     uint32_t class_code, unsigned nqueues);
+void devices__virtio(struct devproc *d, const char *type, uint16_t virtio_id, uint32_t class_code,
+		     unsigned nqueues);
 
 /* Keep a device process off the vCPUs' host CPUs, if any are left; true if pinned. */
 bool devices__pin(pid_t pid, unsigned ncpus);

@@ -139,7 +139,6 @@ int disk__prepare(const struct disk_opt *o, struct devproc *d, struct vm_label *
 	       sizeof(c.serial) < strlen(o->serial) ? sizeof(c.serial) : strlen(o->serial));
 	memcpy(d->cfg, &c, sizeof(c));
 
-	devices__virtio(d, "blk", VM_DEV_VIRTIO_BLK, VIRTIO_ID_BLOCK,
-			0x018000 /* mass storage, other */, BLK_QUEUES);
+	devices__virtio(d, "blk", VIRTIO_ID_BLOCK, 0x018000 /* mass storage, other */, BLK_QUEUES);
 	return 0;
 }

@@ -183,8 +183,8 @@ int net__prepare(const struct net_opt *n, unsigned i, unsigned ncpus, struct dev
 		memcpy(c.mac, def, 6);
 	}
 	memcpy(d->cfg, &c, sizeof(c));
-	devices__virtio(d, "net", VM_DEV_VIRTIO_NET, VIRTIO_ID_NET,
-			0x020000 /* network controller, Ethernet */, 2 * c.npairs + 1);
+	devices__virtio(d, "net", VIRTIO_ID_NET, 0x020000 /* network controller, Ethernet */,
+			2 * c.npairs + 1);
 	for (int q = 0; q < nq; q++) {
 		d->backend[q] = fds[q];
 		d->backend_why[q] = "a TAP queue: frames to and from the host (ioctls: "

@@ -603,7 +603,7 @@ static int rng_prepare(struct vm_run *r, unsigned i, struct devproc *d)
 {
 	(void)r;
 	(void)i;
-	devices__virtio(d, "rng", VM_DEV_VIRTIO_RNG, VIRTIO_ID_RNG, 0xff0000 /* unclassified */, 1);
+	devices__virtio(d, "rng", VIRTIO_ID_RNG, 0xff0000 /* unclassified */, 1);
 	return 0;
 }
 

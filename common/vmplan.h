@@ -61,11 +61,9 @@ enum vm_dev_transport {
 enum vm_dev_type {
 	VM_DEV_SERIAL = 1,
 	VM_DEV_TESTDEV = 2,
-	VM_DEV_VIRTIO_BLK = 3,
+	VM_DEV_VIRTIO = 3, /* any virtio-pci device process (vm_pci.virtio_id says which) */
 	VM_DEV_VGA = 4,
 	VM_DEV_INPUT = 5,
-	VM_DEV_VIRTIO_RNG = 6,
-	VM_DEV_VIRTIO_NET = 7,
 };
 
 /* vm_dev.irq_gsi[i]: 0 = irq + i; VM_IRQ_NOT_GSI = an eventfd KVM must not see. */
