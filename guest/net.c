@@ -10,8 +10,11 @@
  * a partial checksum of a received datagram on to its echo. Prints "net:
  * ready" once the device runs, then serves until the host stops the VM.
  *
- * pairs=N uses N queue pairs (MQ, VQ_PAIRS_SET), polling every rx queue;
- * a UDP datagram to port 9 makes it print how many frames each received.
+ * pairs=N uses N queue pairs (MQ, VQ_PAIRS_SET), polling every rx queue.
+ * UDP port 9 discards (counting), port 10 answers "rx DATAGRAMS BYTES" of
+ * the discard port plus the frames of each rx queue (and resets the
+ * counts), port 19 sends back COUNT datagrams of SIZE bytes for a request
+ * "COUNT SIZE" (the benchmark's guest-to-host direction).
  *
  * evil=1 first misbehaves: tx chains that are empty, header-only, larger
  * than any frame, or claim an offload it did not negotiate (each must come
@@ -207,6 +210,69 @@ static int reassemble(uint32_t *len)
 	return 1;
 }
 
+static unsigned long sink_n, sink_bytes; /* datagrams and bytes to the discard port */
+
+/* A UDP datagram from port sport to the sender of the request at ip/l4 (whose
+ * addresses are already swapped), payload at tx + HDR + 42; no checksum. */
+static void udp_to_sender(const uint8_t *ip, const uint8_t *l4, uint16_t sport, uint32_t n)
+{
+	static uint16_t ipid;
+	uint8_t *f = tx + HDR, *o = f + 14, *u = o + 20;
+	memset(tx, 0, HDR);
+	memcpy(f, frame + HDR + 6, 6);
+	memcpy(f + 6, mac, 6);
+	put16(f + 12, 0x0800);
+	o[0] = 0x45;
+	o[1] = 0;
+	put16(o + 2, (uint16_t)(28 + n));
+	put16(o + 4, ipid++);
+	put16(o + 6, 0x4000);
+	o[8] = 64;
+	o[9] = 17;
+	o[10] = o[11] = 0;
+	memcpy(o + 12, myip, 4);
+	memcpy(o + 16, ip + 16, 4); /* the sender (swapped in) */
+	put16(o + 10, csum(o, 20));
+	put16(u, sport);
+	memcpy(u + 2, l4, 2); /* to the sender's port */
+	put16(u + 4, (uint16_t)(8 + n));
+	u[6] = u[7] = 0;
+	send(42 + n);
+}
+
+/* Port 10: "rx DATAGRAMS BYTES Q0 Q1 ..." of the discard port and rx queues; resets them. */
+static void stats(const uint8_t *ip, const uint8_t *l4)
+{
+	char *p = (char *)tx + HDR + 42;
+	int n = rt_snprintf(p, 200, "rx %lu %lu", sink_n, sink_bytes);
+	for (unsigned i = 0; i < pairs && n < 180; i++)
+		n += rt_snprintf(p + n, 200 - (unsigned)n, " %lu", rxcount[i]);
+	sink_n = sink_bytes = 0;
+	udp_to_sender(ip, l4, 10, (uint32_t)n);
+}
+
+/* Port 19: "COUNT SIZE" -> COUNT datagrams of SIZE bytes back (throughput from the guest). */
+static void blast(const uint8_t *ip, const uint8_t *l4, uint32_t l4len)
+{
+	char req[32];
+	uint32_t n = l4len - 8 < sizeof(req) - 1 ? l4len - 8 : sizeof(req) - 1;
+	memcpy(req, l4 + 8, n);
+	req[n] = 0;
+	unsigned long count = 0, size = 0;
+	const char *c = req;
+	while (*c >= '0' && *c <= '9')
+		count = count * 10 + (unsigned long)(*c++ - '0');
+	while (*c == ' ')
+		c++;
+	while (*c >= '0' && *c <= '9')
+		size = size * 10 + (unsigned long)(*c++ - '0');
+	if (size > 65507 - 20 || count > 10000000)
+		return;
+	memset(tx + HDR + 42, 0x5a, size);
+	for (unsigned long i = 0; i < count; i++)
+		udp_to_sender(ip, l4, 19, (uint32_t)size); /* frame stays put meanwhile */
+}
+
 static void on_ipv4(uint32_t len, const struct hdr *h)
 {
 	uint8_t *ip = frame + HDR + 14, t[4];
@@ -232,11 +298,13 @@ static void on_ipv4(uint32_t len, const struct hdr *h)
 		put16(l4 + 2, csum(l4, l4len));
 		reply(14 + tot, h);
 	} else if (ip[9] == 17 && l4len >= 8 && be16(l4 + 2) == 9) {
-		/* discard port: say how the frames came in */
-		rt_printf("net: rx queues:");
-		for (unsigned i = 0; i < pairs; i++)
-			rt_printf(" %lu", rxcount[i]);
-		rt_printf("\n");
+		/* discard: counted */
+		sink_n++;
+		sink_bytes += l4len - 8;
+	} else if (ip[9] == 17 && l4len >= 8 && be16(l4 + 2) == 10) {
+		stats(ip, l4);
+	} else if (ip[9] == 17 && l4len >= 8 && be16(l4 + 2) == 19) {
+		blast(ip, l4, l4len);
 	} else if (ip[9] == 17 && l4len >= 8 && be16(l4 + 2) == 7) {
 		uint8_t p[2];
 		memcpy(p, l4, 2); /* swap the ports */
