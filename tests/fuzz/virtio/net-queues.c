@@ -77,8 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dev)
 		init();
 	uint64_t f = 1ull << VIRTIO_F_VERSION_1 | 1ull << 5 /* MAC */ | 1ull << 17 /* CTRL_VQ */;
-	static const unsigned bits[] = {15, 0, 1, 11, 18, VIRTIO_F_EVENT_IDX,
-					VIRTIO_F_INDIRECT_DESC};
+	static const unsigned bits[] = {
+	    15, 0, 1, 11, 18, VIRTIO_F_EVENT_IDX, VIRTIO_F_INDIRECT_DESC};
 	for (unsigned i = 0; i < 7; i++)
 		if (data[0] & 1u << i)
 			f |= 1ull << bits[i];
