@@ -152,7 +152,6 @@ struct vm_run {
 	struct vm_plan *plan;
 	struct devproc dev[MAX_DEVPROCS];
 	unsigned ndev;		/* described in dev[] */
-	unsigned nspawned;	/* dev[0..nspawned) have been spawned */
 	unsigned next_pci_slot; /* the PCI slot allocator: next free device number on bus 0 */
 	struct vm_label vl;
 	struct vm_ids ids_store;
@@ -681,7 +680,7 @@ static int prepare_devices(struct vm_run *r)
 			}
 			struct devproc *d = &r->dev[r->ndev];
 			memset(d, 0, sizeof(*d));
-			d->pci_mem_fd = -1;
+			d->pci_mem_fd = d->pidfd = d->ctl = d->kept_fd = -1;
 			if (dk->prepare(r, i, d) < 0)
 				return -1;
 			r->ndev++; /* its fds are owned by the description now */
@@ -850,7 +849,6 @@ static int run__spawn(struct vm_run *r)
 			return -1;
 		}
 		plan->ndevs++;
-		r->nspawned = i + 1;
 	}
 	struct vm_spawn vs = {
 	    .exe = r->exe,
@@ -890,19 +888,18 @@ static int run__spawn(struct vm_run *r)
 static void run__close(struct vm_run *r)
 {
 	for (unsigned i = 0; i < r->ndev; i++) {
-		devices__close_vcpu_fds(&r->dev[i]);
-		if (i < r->nspawned) {
-			devices__stop(&r->dev[i]);
-		} else {
-			/* Described but never spawned: its fds are still ours. */
-			for (unsigned b = 0; b < r->dev[i].nbackend; b++)
-				if (r->dev[i].backend[b] >= 0)
-					close(r->dev[i].backend[b]);
-			if (r->dev[i].pci_mem_fd >= 0)
-				close(r->dev[i].pci_mem_fd);
-		}
-		if (r->dev[i].kept_fd > 0)
-			close(r->dev[i].kept_fd);
+		struct devproc *d = &r->dev[i];
+		devices__close_vcpu_fds(d);
+		/* Spawned (even if its spawn failed after the process started): stop it. */
+		devices__stop(d);
+		/* Never spawned: its fds are still ours (devices__spawn closes them). */
+		for (unsigned b = 0; b < d->nbackend; b++)
+			if (d->backend[b] >= 0)
+				close(d->backend[b]), d->backend[b] = -1;
+		if (d->pci_mem_fd >= 0)
+			close(d->pci_mem_fd);
+		if (d->kept_fd >= 0)
+			close(d->kept_fd);
 	}
 	if (r->diag >= 0)
 		relay_diag(r->diag); /* last words of the children */
