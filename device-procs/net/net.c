@@ -442,7 +442,7 @@ static void ctrl_one(void *priv, unsigned q, const struct virtq_req *r)
 			ack = ctrl_cmd(d, cmd, r->read_len);
 		}
 		iov__from_buf(r->iov + r->nread, r->nwrite, r->write_len - 1, &ack, 1);
-		written = (uint32_t)r->write_len;
+		written = 1;
 	}
 	virtio_pci__complete(&d->vp, q, r->head, written);
 }
