@@ -209,6 +209,20 @@ int ipc_chan__post(struct ipc_chan *c, struct ipc_msg *req)
 	return r;
 }
 
+int ipc_chan__flush(struct ipc_chan *c)
+{
+	struct ipc_msg rep;
+
+	if (c->side != IPC_SIDE_VCPU)
+		return -EINVAL;
+	while (!c->broken && c->expect_seq != c->next_seq) {
+		int r = next_reply(c, &rep, "a posted write");
+		if (r)
+			return r;
+	}
+	return c->broken ? c->err : 0;
+}
+
 int ipc_chan__serve_spin(struct ipc_chan *c, ipc_handler_fn fn, void *opaque)
 {
 	int handled = 0;

@@ -145,6 +145,12 @@ int ipc_chan__call(struct ipc_chan *c, struct ipc_msg *req, struct ipc_msg *rep)
  */
 int ipc_chan__post(struct ipc_chan *c, struct ipc_msg *req);
 /*
+ * Wait (within the channel's timeout) until the device has answered every
+ * posted write: what the guest wrote last before it stopped (a console's
+ * final line) has then been handled. 0, or the channel's error.
+ */
+int ipc_chan__flush(struct ipc_chan *c);
+/*
  * Answer a read from the device's published shadow of that register, if it
  * has one (same region, offset and size) and no outstanding posted write may
  * have changed it (a write at an offset in the shadow's `inval` mask, or

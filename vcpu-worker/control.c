@@ -23,9 +23,13 @@ static uint64_t cpu_us(void)
 	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
+void (*control__before_stop)(void);
+
 int control__event(enum vm_event_type type, unsigned cpu, uint64_t value, const char *text)
 {
 	struct vm_event ev;
+	if ((type == VM_EV_EXIT || type == VM_EV_CRASH) && control__before_stop)
+		control__before_stop();
 	memset(&ev, 0, sizeof(ev));
 	ev.type = type;
 	ev.cpu = cpu;

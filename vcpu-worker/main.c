@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "remote.h"
 #include "devices.h"
 #include "kvm.h"
 #include "loader/loader.h"
@@ -171,6 +172,7 @@ int main(int argc, char **argv)
 	read_plan();
 	check_ram_fd();
 	map_images();
+	control__before_stop = remote__flush_all;
 	control__done_efd = eventfd(0, EFD_CLOEXEC);
 	if (control__done_efd < 0)
 		fatal("eventfd: %s", strerror(errno));

@@ -33,6 +33,24 @@ struct remote {
 	bool failed;
 };
 
+/* Every remote opened, for remote__flush_all (written before the vCPUs start). */
+static struct remote *remotes[VM_MAX_DEVS];
+static unsigned nremotes;
+
+void remote__flush_all(void)
+{
+	for (unsigned i = 0; i < nremotes; i++) {
+		struct remote *r = remotes[i];
+		if (r->transport != VM_DEV_RING || !r->posted_mask)
+			continue;
+		pthread_mutex_lock(&r->lock);
+		/* A device that does not answer in time: its output is lost. */
+		if (!r->failed)
+			(void)ipc_chan__flush(&r->chan);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
 static int call(struct remote *r, struct ipc_msg *req, struct ipc_msg *rep)
 {
 	if (r->failed)
@@ -105,6 +123,11 @@ struct remote *remote__open(const struct vm_dev *d, unsigned index, char *err, s
 		snprintf(err, n, "device %u: out of memory", index);
 		return NULL;
 	}
+	if (nremotes == VM_MAX_DEVS) {
+		snprintf(err, n, "device %u: more than %d devices", index, VM_MAX_DEVS);
+		free(r);
+		return NULL;
+	}
 	r->index = index;
 	r->transport = d->transport;
 	pthread_mutex_init(&r->lock, NULL);
@@ -122,6 +145,7 @@ struct remote *remote__open(const struct vm_dev *d, unsigned index, char *err, s
 		free(r);
 		return NULL;
 	}
+	remotes[nremotes++] = r;
 	return r;
 }
 

@@ -12,6 +12,8 @@
 
 struct remote;
 
+/* Wait until every ring device has handled the writes posted to it. */
+void remote__flush_all(void);
 /* Attach the channel of plan device `index` (no regions claimed). */
 struct remote *remote__open(const struct vm_dev *d, unsigned index, char *err, size_t n);
 /* One access to region `region` of the device. 0, or >0 to stop the vCPU. */

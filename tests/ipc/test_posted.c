@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "helpers.h"
@@ -50,8 +51,8 @@ static void *serve(void *arg)
 
 static struct ipc_msg wr(uint32_t region, uint64_t off, uint64_t val)
 {
-	struct ipc_msg m = {.op = IPC_OP_MMIO_WRITE, .region = region, .size = 8, .off = off,
-			    .data = val};
+	struct ipc_msg m = {
+	    .op = IPC_OP_MMIO_WRITE, .region = region, .size = 8, .off = off, .data = val};
 	return m;
 }
 
@@ -109,6 +110,64 @@ static void test_stalled_device(void **state)
 	pair_close(&p);
 }
 
+/* A slow device: flush returns once every posted write was handled. */
+static int32_t slow_handler(void *opaque, const struct ipc_msg *req, uint64_t *data)
+{
+	usleep(2000);
+	return handler(opaque, req, data);
+}
+
+static void *serve_slow(void *arg)
+{
+	struct server *s = arg;
+	while (!s->stop) {
+		int r = ipc_chan__serve_spin(s->d, slow_handler, s->d);
+		if (r < 0)
+			break;
+	}
+	return NULL;
+}
+
+static void test_flush(void **state)
+{
+	(void)state;
+	struct pair p;
+	struct server s;
+	pthread_t t;
+	memset(regs, 0, sizeof(regs));
+	assert_int_equal(pair_open(&p, 8), 0);
+	ipc_chan__set_spin(&p.d, 50, 50);
+	assert_int_equal(ipc_chan__flush(&p.v), 0); /* nothing outstanding */
+	s = (struct server){.d = &p.d};
+	assert_int_equal(pthread_create(&t, NULL, serve_slow, &s), 0);
+	for (uint64_t i = 1; i <= 6; i++) {
+		struct ipc_msg m = wr(1, 8 * i, i);
+		assert_int_equal(ipc_chan__post(&p.v, &m), 0);
+	}
+	assert_int_equal(ipc_chan__flush(&p.v), 0);
+	assert_int_equal(p.v.next_seq, p.v.expect_seq);
+	for (uint64_t i = 1; i <= 6; i++)
+		assert_int_equal(regs[1][i], i); /* handled before flush returned */
+	s.stop = 1;
+	pthread_join(t, NULL);
+	pair_close(&p);
+}
+
+/* A device that never answers: flush gives up after the timeout. */
+static void test_flush_stalled(void **state)
+{
+	(void)state;
+	struct pair p;
+	assert_int_equal(pair_open(&p, 4), 0);
+	ipc_chan__set_timeout(&p.v, 20);
+	ipc_chan__set_spin(&p.v, 0, 10);
+	struct ipc_msg m = wr(0, 0, 1);
+	assert_int_equal(ipc_chan__post(&p.v, &m), 0);
+	assert_int_equal(ipc_chan__flush(&p.v), -ETIMEDOUT);
+	assert_true(ipc_chan__broken(&p.v));
+	pair_close(&p);
+}
+
 static void test_bad_reply_to_posted(void **state)
 {
 	(void)state;
@@ -138,7 +197,7 @@ static void test_shadow(void **state)
 	assert_false(ipc_chan__shadow_read(&p.v, 0, 40, 1, &v)); /* nothing published */
 	ipc_chan__shadow_publish(&p.d, 1, 0, 40, 1, 1u << 2, 0x1ff);
 	assert_true(ipc_chan__shadow_read(&p.v, 0, 40, 1, &v));
-	assert_int_equal(v, 0xff); /* masked to the access size */
+	assert_int_equal(v, 0xff);				 /* masked to the access size */
 	assert_false(ipc_chan__shadow_read(&p.v, 0, 40, 2, &v)); /* another size */
 	assert_false(ipc_chan__shadow_read(&p.v, 0, 41, 1, &v)); /* another offset */
 	assert_false(ipc_chan__shadow_read(&p.v, 1, 40, 1, &v)); /* another region */
@@ -193,7 +252,8 @@ static void test_shadow_hostile(void **state)
 	assert_false(ipc_chan__shadow_read(&p.v, 0, 40, 1, &v));
 	/* an impossible size or a huge region never matches a real access */
 	for (unsigned i = 0; i < IPC_MAX_SHADOWS; i++) {
-		sh[i] = (struct ipc_shadow){.seq = 2, .region = 0, .off = 40, .size = 3, .value = ~0ULL};
+		sh[i] = (struct ipc_shadow){
+		    .seq = 2, .region = 0, .off = 40, .size = 3, .value = ~0ULL};
 	}
 	assert_false(ipc_chan__shadow_read(&p.v, 0, 40, 1, &v));
 	assert_false(ipc_chan__shadow_read(&p.v, 0, 40, 4, &v));
@@ -215,6 +275,7 @@ int main(void)
 	    cmocka_unit_test(test_order_kept),	   cmocka_unit_test(test_post_refuses_reads),
 	    cmocka_unit_test(test_stalled_device), cmocka_unit_test(test_bad_reply_to_posted),
 	    cmocka_unit_test(test_shadow),	   cmocka_unit_test(test_shadow_hostile),
+	    cmocka_unit_test(test_flush),	   cmocka_unit_test(test_flush_stalled),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
