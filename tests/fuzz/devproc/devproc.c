@@ -544,8 +544,14 @@ static void check_image(void)
 		bool ok = false;
 		for (unsigned r = 0; r < F.nranges && !ok; r++)
 			ok = a >= F.ranges[r].lo && a < F.ranges[r].hi;
-		if (!ok)
-			finding("image write at byte %#zx outside every write request", a);
+		if (!ok) {
+			for (unsigned r = 0; r < F.nranges; r++)
+				fprintf(stderr, "devfuzz: allowed image range [%#llx, %#llx)\n",
+					(unsigned long long)F.ranges[r].lo,
+					(unsigned long long)F.ranges[r].hi);
+			finding("image write at byte %#zx (%#x -> %#x) outside every write request",
+				a, F.img[a], now[a]);
+		}
 		F.img[a] = now[a];
 	}
 }
@@ -596,6 +602,10 @@ static void reg_access(struct in *in, bool write)
 	uint64_t val = take(in, write ? size : 0);
 	uint32_t op = pio ? (write ? IPC_OP_PIO_WRITE : IPC_OP_PIO_READ)
 			  : (write ? IPC_OP_MMIO_WRITE : IPC_OP_MMIO_READ);
+	/* A notify-area write kicks too (any width), and a status write may
+	 * start the queue: the device may look at RAM from here on. */
+	if (write && F.k->virtio)
+		note_writable();
 	if (write && F.k->virtio && off >= VIRTIO_PCI_COMMON_Q_SELECT &&
 	    off < VIRTIO_PCI_COMMON_LEN)
 		F.q_known = false;
@@ -811,6 +821,7 @@ static void run_op(struct in *in)
 		uint64_t off = take(in, 2);
 		uint32_t size = (uint32_t)take(in, 1);
 		uint64_t v = take(in, 8);
+		note_writable();
 		ring(o, region, off, size, v);
 		F.q_known = false;
 		break;
