@@ -135,9 +135,12 @@ static int install_sigsys(char *err, size_t errlen)
  * runtime's own calls. Never in a production filter.
  */
 static const struct sc_rule sanitizer_rules[] = {
+    {.name = "mmap", .why = "ASan: allocator and thread-local blocks (small devices have no mmap)"},
+    {.name = "munmap", .why = "ASan: allocator"},
     {.name = "madvise", .why = "ASan: releases shadow and allocator pages (MADV_DONTNEED)"},
     {.name = "gettid", .why = "ASan: registers each new thread"},
     {.name = "sigaltstack", .why = "ASan: each new thread's stack for its SEGV handler"},
+    {.name = "getpid", .why = "sanitizer runtime: the pid at the head of each report"},
     {.name = "sched_getaffinity", .why = "sanitizer runtime: CPU count at thread creation"},
 };
 #endif

@@ -95,7 +95,7 @@ struct fz {
 	bool img_dirty; /* qcow2: changed by an op, start from the pristine copy */
 	struct img_range {
 		uint64_t lo, hi;
-	} ranges[512];
+	} ranges[4096];
 	unsigned nranges;
 	bool ranges_overflow;
 	/* coverage */
@@ -184,6 +184,8 @@ static void check_death(bool expected)
 	if (!expected)
 		finding("exited (status 0) without a malformed request");
 }
+
+static uint64_t ring(uint32_t op, uint32_t region, uint64_t off, uint32_t size, uint64_t data);
 
 /* ---- spawning ---------------------------------------------------------- */
 
@@ -354,6 +356,8 @@ static void spawn(void)
 		F.kick[i] = fd_of(vd->pci.fd_kick[i]);
 	F.alive = true;
 	F.spawns++;
+	/* Served only once the device has opened its backend: no op races its start-up. */
+	ring(IPC_OP_CTRL_PING, 0, 0, 0, 0);
 	F.rss_base_kb = 0;
 }
 
@@ -399,6 +403,9 @@ static void allow(uint64_t gpa, uint64_t len)
 
 static void allow_img(uint64_t lo, uint64_t len)
 {
+	for (unsigned i = 0; i < F.nranges; i++)
+		if (F.ranges[i].lo == lo && F.ranges[i].hi == lo + len)
+			return;
 	if (F.nranges == sizeof(F.ranges) / sizeof(F.ranges[0])) {
 		F.ranges_overflow = true;
 		return;
@@ -532,12 +539,16 @@ static void check_ram(void)
 static void check_image(void)
 {
 	static uint8_t now[IMG_SIZE];
-	if (F.kind != K_BLK_RAW || F.ranges_overflow)
+	if (F.kind != K_BLK_RAW)
 		return;
 	if (pread(F.img_fd, now, IMG_SIZE, 0) != IMG_SIZE)
 		finding("the raw image changed size");
 	if (!memcmp(now, F.img, IMG_SIZE))
 		return;
+	if (F.ranges_overflow) { /* too many requests to tell: accept, start afresh */
+		memcpy(F.img, now, IMG_SIZE);
+		return;
+	}
 	for (size_t a = 0; a < IMG_SIZE; a++) {
 		if (now[a] == F.img[a])
 			continue;
@@ -606,9 +617,13 @@ static void reg_access(struct in *in, bool write)
 	 * start the queue: the device may look at RAM from here on. */
 	if (write && F.k->virtio)
 		note_writable();
-	if (write && F.k->virtio && off >= VIRTIO_PCI_COMMON_Q_SELECT &&
-	    off < VIRTIO_PCI_COMMON_LEN)
+	/* Any common-config write may move or reset the queue (status 0). */
+	if (write && F.k->virtio && off < VIRTIO_PCI_COMMON_LEN)
 		F.q_known = false;
+	if (F.verbose)
+		fprintf(stderr, "devfuzz: %s region %u off %#llx size %u val %#llx\n",
+			ipc_msg__op_name(op), region, (unsigned long long)off, size,
+			(unsigned long long)val);
 	ring(op, region, off, size, val);
 }
 
@@ -783,7 +798,12 @@ static void backend_op(struct in *in)
 
 static void run_op(struct in *in)
 {
-	uint8_t op = (uint8_t)take(in, 1) % OP_COUNT;
+	uint8_t b = (uint8_t)take(in, 1), op = b % OP_COUNT;
+	/* A malformed request ends the process (a re-spawn): rarer than the rest. */
+	if (op == OP_RAW && b < 0xc0)
+		op = OP_READ;
+	if (F.verbose)
+		fprintf(stderr, "devfuzz: op %u\n", op);
 	switch (op) {
 	case OP_READ:
 		reg_access(in, false);
@@ -891,6 +911,10 @@ static void setup(void)
 		exit(1);
 	}
 	F.k = &kinds[F.kind];
+	if (geteuid() != 0) {
+		fprintf(stderr, "devfuzz: spawning a jailed device needs root: skipped\n");
+		exit(77);
+	}
 	F.respawn = getenv("DEVFUZZ_RESPAWN") && atoi(getenv("DEVFUZZ_RESPAWN"));
 	F.verbose = getenv("DEVFUZZ_VERBOSE") != NULL;
 	F.timeout_ms =
@@ -927,6 +951,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		setup();
 	if (!F.alive || F.respawn)
 		spawn();
+	/* Each input starts from zeroed RAM and a reset device: what it finds
+	 * does not depend on the inputs before it. */
+	memset(F.ram, 0, RAM_SIZE);
+	memset(F.shadow, 0, RAM_SIZE);
+	F.avail_idx = F.next_desc = F.qsize = 0;
 	memset(F.allowed, 0, sizeof(F.allowed));
 	F.nranges = 0;
 	F.ranges_overflow = false;

@@ -16,7 +16,9 @@
  *                                         image file at off (someone else's change)
  *  RESET                                  IPC_OP_CTRL_RESET
  *  RAW    op:1 region:1 off:2 size:1 val:8  any request, unchecked: a malformed one
- *                                         must make the device leave the channel
+ *                                         must make the device leave the channel (and
+ *                                         costs a re-spawn: only opcode bytes >= 0xc0;
+ *                                         lower ones that map here are READs)
  *  VIRTIO_SETUP features:4 qlog:1         driver set-up of queue 0 (size 1 << qlog % 9)
  *                                         at the layout below, vector 1, DRIVER_OK
  *  DESC   i:1 addr:3 len:2 flags:1 next:1 descriptor i of queue 0's table
