@@ -47,6 +47,10 @@ seeds = {
         "odd": setup(qlog=2) + blk(IN, 0xffff, 511, 1) + blk(0xf3, 1, 16) + wait(),
         "regs": b"".join(rd(0, o, 4) for o in range(0, 0x38, 4)) + rd(0, 0x2000, 8) +
         wr(0, 0x14, 1, 0xff) + rd(0, 0x1000, 1),
+        # regression: write-zeroes without unmap killed the device (fallocate
+        # ZERO_RANGE was outside its seccomp profile)
+        "regress-wz-zero-range": setup() + blk(WZ, 0, 0, 0, bytes([4, 0]) + struct.pack("<H", 8)) +
+        wait(),
         "image-change": setup() + backend(b"\xff" * 16, b"\x00\x10\x00") + blk(IN, 8, 512) +
         wait(),
     },
@@ -84,5 +88,6 @@ for dev, s in seeds.items():
     d = os.path.join("tests/fuzz/corpus", "devproc-" + dev)
     os.makedirs(d, exist_ok=True)
     for name, data in s.items():
-        with open(os.path.join(d, "seed-" + name), "wb") as f:
+        fn = name if name.startswith("regress-") else "seed-" + name
+        with open(os.path.join(d, fn), "wb") as f:
             f.write(data)
