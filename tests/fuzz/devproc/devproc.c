@@ -416,7 +416,7 @@ static void allow_img(uint64_t lo, uint64_t len)
 static bool rd_desc(uint64_t table, unsigned i, struct virtq_desc *out)
 {
 	uint64_t a = table + (uint64_t)i * 16;
-	if (a + 16 > RAM_SIZE || a < table)
+	if (a < table || a > RAM_SIZE - 16)
 		return false;
 	memcpy(out, F.ram + a, 16);
 	return true;
@@ -500,7 +500,7 @@ static void note_writable(void)
 				if (ind.flags & VIRTQ_DESC_F_WRITE)
 					allow(ind.addr, ind.len);
 	}
-	if (F.kind != K_BLK_RAW || F.q_avail + 4 + 2ull * F.qsize > RAM_SIZE)
+	if (F.kind != K_BLK_RAW || F.q_avail > RAM_SIZE - 4 - 2ull * F.qsize)
 		return;
 	uint16_t idx;
 	memcpy(&idx, F.ram + F.q_avail + 2, 2);
