@@ -24,7 +24,7 @@
  * Findings abort(), so libFuzzer writes the input as a reproducer:
  * death by a signal (SIGSYS named, with the syscall the seccomp log names),
  * a sanitizer report, a non-zero exit, a reply that breaks the ring contract,
- * no reply within DEVFUZZ_TIMEOUT_MS, a guest-RAM write outside every
+ * no reply within DEVFUZZ_TIMEOUT_MS (5 s, as the vcpu-worker), a guest-RAM write outside every
  * device-writable buffer and used ring the input gave it, a raw-image write
  * outside every write/discard/write-zeroes request, and resident memory
  * growing by more than DEVFUZZ_RSS_MB over the first measurement.
@@ -917,8 +917,8 @@ static void setup(void)
 	}
 	F.respawn = getenv("DEVFUZZ_RESPAWN") && atoi(getenv("DEVFUZZ_RESPAWN"));
 	F.verbose = getenv("DEVFUZZ_VERBOSE") != NULL;
-	F.timeout_ms =
-	    getenv("DEVFUZZ_TIMEOUT_MS") ? (unsigned)atoi(getenv("DEVFUZZ_TIMEOUT_MS")) : 2000;
+	F.timeout_ms = getenv("DEVFUZZ_TIMEOUT_MS") ? (unsigned)atoi(getenv("DEVFUZZ_TIMEOUT_MS"))
+						    : IPC_TIMEOUT_MS_DEF;
 	F.img_fd = F.peer_in = F.peer_out = F.display_fd = -1;
 	log__set_role("devfuzz");
 	log__set_level(0);
