@@ -881,8 +881,11 @@ static void run_op(struct in *in)
 
 /* ---- libFuzzer ---------------------------------------------------------- */
 
-static void covout(void)
+static void at_exit(void)
 {
+	/* The image lives in a directory of its own (kept after a finding). */
+	unlink(F.img_path);
+	rmdir(F.dir);
 	const char *path = getenv("DEVFUZZ_COVOUT");
 	FILE *f = path ? fopen(path, "w") : NULL;
 	if (!f)
@@ -942,7 +945,7 @@ static void setup(void)
 	F.cov->magic = DEVCOV_MAGIC;
 	if (pipe2(F.diag, O_CLOEXEC | O_NONBLOCK) < 0)
 		exit(1);
-	atexit(covout);
+	atexit(at_exit);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
