@@ -948,6 +948,22 @@ static void setup(void)
 	atexit(at_exit);
 }
 
+/*
+ * The first device starts here, before libFuzzer starts its RSS-monitor
+ * thread: the jail clones without fork()'s interceptors, so a child cloned
+ * while another thread holds a sanitizer-runtime lock could deadlock before
+ * it execs (seen as a hang of the first input under load).
+ */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	setup();
+	spawn();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!F.k)
