@@ -43,7 +43,7 @@ struct jail_spec {
 	bool seccomp_log; /* passed on for information; the child chooses at lockdown */
 };
 
-#define JAIL_MAX_FDS	     64
+#define JAIL_MAX_FDS	     192 /* the vcpu-worker's table is the largest (VM_WORKER_MAX_FDS) */
 #define JAIL_ENV_SECCOMP_LOG "CELLVM_SECCOMP_LOG"
 
 /*

@@ -9,7 +9,8 @@
  * and the backend's far ends, and runs each input as a sequence of
  * operations (ops.h documents the encoding).
  *
- * Device: DEVFUZZ_DEVICE = blk-raw | blk-qcow2 | vga | input | serial.
+ * Device: DEVFUZZ_DEVICE = blk-raw | blk-qcow2 | vga | input | serial (not yet:
+ * net and rng, which arrived on main after this harness).
  * Persistent by default: one process serves many inputs and gets
  * IPC_OP_CTRL_RESET after each; DEVFUZZ_RESPAWN=1 spawns one per input.
  * A process that ended because an input broke its channel on purpose (a
@@ -245,19 +246,19 @@ static void prepare_image(void)
 static void describe(struct devproc *d)
 {
 	struct vm_label vl = {0};
-	int sv[2];
+	memset(d, 0, sizeof(*d)); /* the prepare functions fill a zeroed description */
 	switch (F.kind) {
 	case K_BLK_RAW:
 	case K_BLK_QCOW2: {
 		struct disk_opt o = {.format = F.kind == K_BLK_QCOW2 ? DISK_QCOW2 : DISK_RAW};
 		snprintf(o.path, sizeof(o.path), "%s", F.img_path);
 		snprintf(o.serial, sizeof(o.serial), "devfuzz");
-		if (disk__prepare(&o, 0, d, &vl) < 0)
+		if (disk__prepare(&o, d, &vl) < 0)
 			exit(1);
 		break;
 	}
 	case K_VGA:
-		if (display__prepare_vga(d, 9, &F.display_fd, &vl) < 0)
+		if (display__prepare_vga(d, &F.display_fd, &vl) < 0)
 			exit(1);
 		close(d->pci_mem_fd); /* the vcpu-worker's copy: no worker here */
 		d->pci_mem_fd = -1;
@@ -274,7 +275,6 @@ static void describe(struct devproc *d)
 		int out[2], in[2];
 		if (pipe2(out, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(in, O_CLOEXEC | O_NONBLOCK) < 0)
 			exit(1);
-		memset(d, 0, sizeof(*d));
 		d->type = "serial";
 		d->dev_type = VM_DEV_SERIAL;
 		d->transport = VM_DEV_RING;
@@ -293,7 +293,6 @@ static void describe(struct devproc *d)
 		break;
 	}
 	}
-	(void)sv;
 	/* Last backend fd: the coverage memfd (devcov.c takes it back out). */
 	d->backend[d->nbackend] = dup(F.cov_fd);
 	d->backend_why[d->nbackend++] = "fuzzing: edge counters for the harness";
