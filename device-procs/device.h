@@ -52,6 +52,13 @@ struct dev_ops {
 	void (*backend_ready)(void *dev, unsigned i);
 	/* Should backend_fd[i] be polled now (e.g. room in a FIFO)? NULL: always. */
 	bool (*backend_wanted)(void *dev, unsigned i);
+	/*
+	 * IPC_OP_CTRL_RESET: back to the state after init, as a guest's own
+	 * reset would (virtio: status 0, which drains in-flight I/O). Sent by the
+	 * device-process fuzzer between inputs (tests/fuzz/devproc/); NULL: the
+	 * request fails with -EINVAL.
+	 */
+	void (*reset)(void *dev);
 };
 
 struct dev_desc {
@@ -66,6 +73,16 @@ struct dev_desc {
 	 */
 	void *(*create)(struct dev_env *env, char *err, size_t n);
 };
+
+/*
+ * Coverage for the device-process fuzzer (device-procs/devcov.c, linked only
+ * in -Dfuzzing=true builds; weak, so NULL elsewhere). attach: before
+ * lockdown, claim the harness's counter memfd if it is the last backend fd
+ * (then removed from env); flush: copy this process's edge counters there and
+ * clear them.
+ */
+void devcov__attach(struct dev_env *env) __attribute__((weak));
+void devcov__flush(void) __attribute__((weak));
 
 /* Defined by each device model. */
 extern const struct dev_desc dev__desc;

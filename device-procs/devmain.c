@@ -113,6 +113,14 @@ static int32_t handle(void *opaque, const struct ipc_msg *req, uint64_t *data)
 		return 0;
 	case IPC_OP_CTRL_PING:
 		return 0;
+	case IPC_OP_CTRL_RESET:
+		/* The fuzzer's end of an input: its coverage, then a clean device. */
+		if (devcov__flush)
+			devcov__flush();
+		if (!ops->reset)
+			return -EINVAL;
+		ops->reset(dev);
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -259,6 +267,8 @@ int main(int argc, char **argv)
 	read_plan();
 	map_ram();
 	setup_env();
+	if (devcov__attach)
+		devcov__attach(&env);
 	attach();
 	/* Everything below handles hostile input: confine first. */
 	if (jail__lockdown(dev__desc.type, plan.seccomp_log, err, sizeof(err)) < 0)

@@ -24,6 +24,8 @@ static const struct sc_rule blk_rules[] = {
     SC_ALLOW(fdatasync, "VIRTIO_BLK_T_FLUSH"),
     SC_ALLOW_IF(fallocate, "discard / write-zeroes: punch a hole, keep the size",
 		SC_ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
+    SC_ALLOW_IF(fallocate, "write-zeroes without unmap: zero a range, keep the size",
+		SC_ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
     SC_ALLOW(fstat, "image size at start-up"),
     SC_ALLOW(lseek, "size of a block-device image (SEEK_END) at start-up"),
     SC_ALLOW_IF(newfstatat, "glibc's fstat(): image size at start-up (fd only, AT_EMPTY_PATH)",

@@ -128,6 +128,23 @@ static int install_sigsys(char *err, size_t errlen)
 	return 0;
 }
 
+#ifdef CV_SANITIZER_RUNTIME
+/*
+ * -Dfuzzing=true builds only (ASan/UBSan in every binary, so that the
+ * device-process fuzzer runs the confined binaries with sanitizers): the
+ * runtime's own calls. Never in a production filter.
+ */
+static const struct sc_rule sanitizer_rules[] = {
+    {.name = "mmap", .why = "ASan: allocator and thread-local blocks (small devices have no mmap)"},
+    {.name = "munmap", .why = "ASan: allocator"},
+    {.name = "madvise", .why = "ASan: releases shadow and allocator pages (MADV_DONTNEED)"},
+    {.name = "gettid", .why = "ASan: registers each new thread"},
+    {.name = "sigaltstack", .why = "ASan: each new thread's stack for its SEGV handler"},
+    {.name = "getpid", .why = "sanitizer runtime: the pid at the head of each report"},
+    {.name = "sched_getaffinity", .why = "sanitizer runtime: CPU count at thread creation"},
+};
+#endif
+
 int jail__seccomp(const struct profile *p, bool seccomp_log, char *err, size_t errlen)
 {
 	if (seccomp_log && install_sigsys(err, errlen) < 0)
@@ -147,6 +164,11 @@ int jail__seccomp(const struct profile *p, bool seccomp_log, char *err, size_t e
 	for (unsigned i = 0; i < p->nrules; i++)
 		if (add_rule(ctx, &p->rules[i], err, errlen) < 0)
 			goto fail;
+#ifdef CV_SANITIZER_RUNTIME
+	for (unsigned i = 0; i < sizeof(sanitizer_rules) / sizeof(sanitizer_rules[0]); i++)
+		if (add_rule(ctx, &sanitizer_rules[i], err, errlen) < 0)
+			goto fail;
+#endif
 	rc = seccomp_load(ctx);
 	if (rc < 0) {
 		snprintf(err, errlen, "seccomp: load: %s", strerror(-rc));

@@ -258,6 +258,13 @@ static void __attribute__((noreturn)) child_main(struct plan *pl)
 	if (setrlimit(RLIMIT_CORE, &rl) < 0)
 		child_fail(ew, "rlimits", "RLIMIT_CORE", errno);
 	for (unsigned i = 0; i < p->nrlimits; i++) {
+#ifdef CV_SANITIZER_RUNTIME
+		/* -Dfuzzing=true builds only: ASan reserves terabytes of shadow
+		 * address space and maps its own heap; the device-process fuzzer
+		 * bounds resident memory itself. */
+		if (p->rlimits[i].resource == RLIMIT_AS || p->rlimits[i].resource == RLIMIT_DATA)
+			continue;
+#endif
 		rl.rlim_cur = rl.rlim_max = p->rlimits[i].value;
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
 			child_fail(ew, "rlimits", p->rlimits[i].name, errno);

@@ -101,6 +101,12 @@ static void input_ready(void *dev, unsigned i)
 	}
 }
 
+static void input_reset(void *dev)
+{
+	struct input *in = dev;
+	i8042__init(&in->ctl, irq, reset, in);
+}
+
 static const struct dev_ops input_ops = {
     .name = "input",
     .init = input_init,
@@ -108,6 +114,7 @@ static const struct dev_ops input_ops = {
     .write = input_write,
     .backend_ready = input_ready,
     .backend_wanted = input_wanted,
+    .reset = input_reset,
 };
 
 const struct dev_desc dev__desc = {

@@ -95,9 +95,15 @@ static void serial_ready(void *dev, unsigned i)
 	if (n > 0) {
 		uart__rx_push(&s->uart, buf, (size_t)n);
 		publish_lsr(s);
-	}
-	else if (n == 0 || errno != EAGAIN)
+	} else if (n == 0 || errno != EAGAIN)
 		s->in = -1, s->env->backend_fd[1] = -1; /* EOF: stop polling */
+}
+
+static void serial_reset(void *dev)
+{
+	struct serial *s = dev;
+	uart__init(&s->uart, tx, irq, s);
+	publish_lsr(s);
 }
 
 static const struct dev_ops serial_ops = {
@@ -107,6 +113,7 @@ static const struct dev_ops serial_ops = {
     .write = serial_write,
     .backend_ready = serial_ready,
     .backend_wanted = serial_wanted,
+    .reset = serial_reset,
 };
 
 const struct dev_desc dev__desc = {

@@ -57,10 +57,18 @@ static void vga_write(void *dev, unsigned region, uint64_t off, unsigned size, u
 		vbe__mmio_write(dev, off, size, val);
 }
 
+/* Power-on registers, published again in the state page. */
+static void vga_reset(void *dev)
+{
+	struct vbe *v = dev;
+	vbe__init(v, v->vram_size, v->st);
+}
+
 static const struct dev_ops vga_ops = {
     .name = "vga",
     .read = vga_read,
     .write = vga_write,
+    .reset = vga_reset,
 };
 
 const struct dev_desc dev__desc = {
