@@ -111,7 +111,14 @@ static int demo_kernel_fd(void)
 		off += (size_t)w;
 	}
 	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	return fd;
+	/* The vcpu-worker gets it read-only, like a --kernel file: SELinux
+	 * checks an inherited fd against its open mode, and the worker's
+	 * domain may read content, never write it. */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	int ro = open(self, O_RDONLY | O_CLOEXEC);
+	close(fd);
+	return ro;
 }
 
 static int create_ram(uint64_t size)
@@ -309,7 +316,11 @@ static int screendump(struct vm_run *r, int out_fd, char *text, size_t n)
 	    {out_fd, 4, "the PNG file the requesting user opened"},
 	};
 	char *const argv[] = {"cellvm-screendump", NULL};
+	char con[LABEL_CON_MAX];
 	struct jail_spec spec = {.type = "screendump",
+				 .selinux_exec_con =
+				     sel__exec_con(r->ids->label, "screendump", con, sizeof(con)),
+				 .setexec = sel__setexec,
 				 .exe_fd = exe,
 				 .argv = argv,
 				 .fds = jf,
@@ -568,17 +579,20 @@ int vm__run(const struct run_opts *o)
 	r->ctl = r->pidfd = r->sfd = r->ctl_listen = r->display_ro = r->input = r->diag = -1;
 	vm_ids(&ids, o->seccomp_log);
 	ids.ncpus = o->ncpus;
+	/* From here on the broker runs at the VM's pair: the pipes and sockets
+	 * it makes for the children carry a level they dominate. */
+	if (label__init((enum label_mode)o->selinux, err, sizeof(err)) < 0 ||
+	    label__vm_reserve(&vl, err, sizeof(err)) < 0 ||
+	    label__vm_enter(&vl, err, sizeof(err)) < 0) {
+		log__err("selinux: %s", err);
+		goto out;
+	}
 	if (pipe2(diag, O_CLOEXEC | O_NONBLOCK) < 0) {
 		log__err("diagnostics pipe: %s", strerror(errno));
 		goto out;
 	}
 	ids.diag_fd = diag[1];
 	r->diag = diag[0];
-	if (label__init((enum label_mode)o->selinux, err, sizeof(err)) < 0 ||
-	    label__vm_reserve(&vl, err, sizeof(err)) < 0) {
-		log__err("selinux: %s", err);
-		goto out;
-	}
 	ids.label = &vl;
 	cgroup__name(cgname, sizeof(cgname));
 	/* RAM is charged to the VM where its pages are touched; the rest is overhead. */
@@ -596,6 +610,11 @@ int vm__run(const struct run_opts *o)
 	kernel = o->kernel ? open_image("--kernel", o->kernel) : demo_kernel_fd();
 	if (kernel < 0)
 		goto out;
+	if (!o->kernel && vl.active &&
+	    label__fd_set(&vl, kernel, "cellvm_content_t", err, sizeof(err)) < 0) {
+		log__err("selinux: %s", err);
+		goto out;
+	}
 	if (o->initrd && (initrd = open_image("--initrd", o->initrd)) < 0)
 		goto out;
 	if ((ram = create_ram(o->mem_size)) < 0 || sel__memfd(&vl, ram, "ram", false) < 0)
