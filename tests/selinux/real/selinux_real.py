@@ -32,10 +32,13 @@ import sys
 import tempfile
 import threading
 import time
+from importlib import import_module
 
 sys.dont_write_bytecode = True
 CASE, BUILD, POLICY, PROBE = sys.argv[1:5]
 BLKTEST, VBEDRAW = sys.argv[5:7]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "guest"))
+rq = import_module("run-qemu")  # make_disk, verify_disk (as tests/vm/blk_test.py)
 SELINUXFS = "/sys/fs/selinux"
 ROOT = "/tmp/selroot"
 BROKER_CON = "system_u:system_r:cellvm_t:s0-s0:c0.c1023"
@@ -47,6 +50,12 @@ PAIR = re.compile(r"^system_u:system_r:(cellvm_\w+_t):s0:c(\d+),c(\d+)$")
 
 def fail(msg):
     print("FAIL:", msg, flush=True)
+    try:  # the last denials, whatever the failure
+        avcs = [ln for ln in subprocess.run(["dmesg"], capture_output=True, text=True).stdout
+                .splitlines() if "avc:" in ln]
+        print("--- last AVC records\n" + "\n".join(avcs[-30:]), flush=True)
+    except OSError:
+        pass
     sys.exit(1)
 
 
@@ -391,8 +400,9 @@ def run_workload(avc, mode):
     no_avcs(avc, f"demo ({mode})")
 
     raw = image("disk.raw")
+    rq.make_disk(ROOT + raw, 16)
     qc = "/var/lib/cellvm/images/disk.qcow2"
-    sh("qemu-img", "create", "-q", "-f", "qcow2", ROOT + qc, "16M")
+    sh("qemu-img", "convert", "-f", "raw", "-O", "qcow2", ROOT + raw, ROOT + qc)
     sh("setfiles", "-r", ROOT, file_contexts(), ROOT + qc)
     before = {p: getcon(ROOT + p) for p in (raw, qc)}
     vm = Vm("--kernel", "/var/lib/cellvm/content/blktest", "--cmdline", "seed=5",
