@@ -8,7 +8,7 @@
  * SELinux stands between it and its targets.
  *
  *   probe OP:ARG...   OP one of open-r, open-w, exec, read-fd, write-fd,
- *                     map-fd, kill, unix, tcp, self
+ *                     map-fd, kill, unix, tcp
  *
  * Prints one line per attempt: "OP:ARG ok" or "OP:ARG ERRNO-NAME".
  */
@@ -37,19 +37,6 @@ static int attempt(const char *op, const char *arg)
 {
 	char buf[64];
 	int fd, r = 0;
-	if (!strcmp(op, "self")) {
-		/* the probe's own context: proves the test put it where it meant to */
-		fd = open("/proc/self/attr/current", O_RDONLY);
-		if (fd < 0)
-			return errno;
-		ssize_t n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return EIO;
-		buf[n] = 0;
-		printf("context %s\n", buf);
-		return 0;
-	}
 	if (!strcmp(op, "open-r") || !strcmp(op, "open-w")) {
 		fd = open(arg, (op[5] == 'r' ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
 		if (fd < 0)
