@@ -20,8 +20,11 @@ enum expect { ALLOW, DENY_TE, DENY_MCS };
 static const char *const expect_name[] = {"allow", "deny (TE)", "deny (MCS)"};
 
 #define BROKER "system_u:system_r:cellvm_t:s0-s0:c0.c1023"
-#define LVL_A  "s0:c1,c2"
-#define LVL_B  "s0:c3,c4"
+/* the broker of VM A (B) once it runs at its VM's pair */
+#define BROKER_A "system_u:system_r:cellvm_t:s0-s0:c1,c2"
+#define BROKER_B "system_u:system_r:cellvm_t:s0-s0:c3,c4"
+#define LVL_A	 "s0:c1,c2"
+#define LVL_B	 "s0:c3,c4"
 
 static int rows, failures;
 
@@ -230,8 +233,8 @@ int main(int argc, char **argv)
 	static const char *const host[] = {
 	    "etc_t", "shadow_t", "user_home_t", "var_lib_t",	"cellvm_conf_t", "cellvm_var_lib_t",
 	    "tmp_t", "proc_t",	 "sysfs_t",	"cellvm_exec_t"};
-	static const char *const doms[] = {"vcpu", "blk",    "net",   "vga",
-					   "vnc",  "serial", "input", "testdev"};
+	static const char *const doms[] = {"vcpu",   "blk",   "net",	 "vga",	      "vnc",
+					   "serial", "input", "testdev", "screendump"};
 	for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
 		dom(s, sizeof(s), doms[i], LVL_A);
 		for (size_t j = 0; j < sizeof(host) / sizeof(host[0]); j++) {
@@ -412,6 +415,50 @@ int main(int argc, char **argv)
 	check(ALLOW, BROKER, t, "tcp_socket", "create,bind,listen", "broker: VNC listener");
 	check(ALLOW, t, "system_u:object_r:vnc_port_t:s0", "tcp_socket", "name_bind",
 	      "VNC listener binds 5900");
+
+	/* --- the broker of one VM at that VM's pair (label__vm_enter) --- */
+	section("broker at its VM's pair: pipes, reclaim, screendump");
+	check(ALLOW, BROKER, BROKER_A, "process", "dyntransition,setcurrent",
+	      "broker drops to its VM's pair (setcon)");
+	check(ALLOW, BROKER_A, BROKER_A, "process", "setexec,setsockcreate", "broker at A: labels");
+	check(ALLOW, BROKER_A, BROKER_B, "process", "signull", "broker A: is broker B alive");
+	check(ALLOW, BROKER_A, BROKER, "fd", "use", "broker A: fd from cellvm screendump");
+	dom(t, sizeof(t), "vcpu", LVL_A);
+	check(ALLOW, BROKER_A, t, "process", "transition,noatsecure",
+	      "broker at A execs vcpu of A");
+	check(ALLOW, BROKER_A, t, "process2", "nnp_transition,nosuid_transition",
+	      "broker at A execs vcpu of A (nosuid root)");
+	obj(t, sizeof(t), "cellvm_image_t", LVL_B);
+	check(ALLOW, BROKER_A, t, "file", "relabelfrom,relabelto",
+	      "broker at A reclaims a dead VM's image");
+	for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+		dom(s, sizeof(s), doms[i], LVL_A);
+		snprintf(what, sizeof(what), "%s of A: pipe of broker A", doms[i]);
+		check(ALLOW, s, BROKER_A, "fifo_file", "read,write", what);
+		snprintf(what, sizeof(what), "%s of A: pipe of a full-range broker", doms[i]);
+		check(DENY_MCS, s, BROKER, "fifo_file", "write", what);
+		dom(s, sizeof(s), doms[i], LVL_B);
+		snprintf(what, sizeof(what), "%s of B: pipe of broker A", doms[i]);
+		check(DENY_MCS, s, BROKER_A, "fifo_file", "read,write", what);
+		check(DENY_MCS, s, BROKER_A, "unix_stream_socket", "read,write", what);
+	}
+	cross_vm("screendump", "cellvm_fb_t", "file", "read,map");
+	dom(s, sizeof(s), "screendump", LVL_A);
+	obj(t, sizeof(t), "cellvm_fb_t", LVL_A);
+	check(DENY_TE, s, t, "file", "write", "screendump: framebuffer is read-only");
+	obj(t, sizeof(t), "cellvm_ram_t", LVL_A);
+	check(DENY_TE, s, t, "file", "read", "screendump: guest RAM");
+	obj(t, sizeof(t), "cellvm_tmp_t", "s0");
+	check(ALLOW, s, t, "file", "write", "screendump: the PNG cellvm screendump opened");
+	check(DENY_TE, s, t, "file", "open", "screendump: opens nothing");
+	obj(t, sizeof(t), "tmp_t", "s0");
+	transition_sid(BROKER, t, "file", "cellvm_tmp_t", "cellvm screendump creates OUT.png");
+	cross_vm("vnc", "cellvm_vnc_cred_t", "file", "read,map");
+	dom(s, sizeof(s), "vnc", LVL_A);
+	obj(t, sizeof(t), "cellvm_vnc_cred_t", LVL_A);
+	check(DENY_TE, s, t, "file", "write", "vnc: TLS key is read-only");
+	dom(s, sizeof(s), "blk", LVL_A);
+	check(DENY_TE, s, t, "file", "read", "blk: VNC TLS key");
 
 	printf("\n| section | checks | allow | deny (TE) | deny (MCS) | wrong |\n");
 	printf("|---|---|---|---|---|---|\n");

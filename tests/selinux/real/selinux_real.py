@@ -20,7 +20,6 @@ the broker there with --selinux require, the way an init system would.
 Every AVC the kernel logs is read from dmesg (printk rate limit off).
 Exit 77 (skip) only where the kernel has no SELinux.
 """
-import ctypes
 import os
 import re
 import shutil
@@ -231,33 +230,12 @@ def setup():
 
 # ---- running cellvm in the labelled root ----------------------------------
 
-LIBC = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNS, MS_BIND, MS_REC, MS_PRIVATE, MNT_DETACH, SYS_PIVOT_ROOT = \
-    0x20000, 0x1000, 0x4000, 0x40000, 2, 155
+ENTER = os.path.join(os.path.dirname(PROBE), "enter-root")
 
 
-def enter_root():
-    """pivot_root into ROOT in a mount namespace of its own (not chroot: a
-    chrooted process may not create the user namespaces the jailer makes)."""
-    def ok(r, what):
-        if r < 0:
-            raise OSError(ctypes.get_errno(), what)
-    ok(LIBC.unshare(CLONE_NEWNS), "unshare")
-    ok(LIBC.mount(None, b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
-    ok(LIBC.mount(ROOT.encode(), ROOT.encode(), None, MS_BIND | MS_REC, None), "bind ROOT")
-    os.chdir(ROOT)
-    ok(LIBC.syscall(SYS_PIVOT_ROOT, b".", b"."), "pivot_root")
-    ok(LIBC.umount2(b".", MNT_DETACH), "umount the old root")
-    os.chdir("/")
-
-
-def in_root(con):
-    def pre():
-        enter_root()
-        fd = os.open("/proc/self/attr/exec", os.O_WRONLY)
-        os.write(fd, con.encode())
-        os.close(fd)
-    return pre
+def in_root(con, argv):
+    """argv run with ROOT as / and in context con (enter-root.c)."""
+    return [ENTER, ROOT, con] + argv
 
 
 class Vm:
@@ -269,8 +247,8 @@ class Vm:
         print(f"+ [{name}] {' '.join(self.args)}", flush=True)
         # stdout and stderr are pipes (the test's, kernel_t): what an init
         # system would hand a daemon
-        self.p = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, preexec_fn=in_root(BROKER_CON))
+        self.p = subprocess.Popen(in_root(BROKER_CON, self.args), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.out = b""
         self.errout = b""
         self.lock = threading.Lock()
@@ -538,9 +516,9 @@ def probe(domain, pair, *attempts):
         # revokes every inherited fd the new domain may not use (and logs it)
         op, _, arg = a.partition(":")
         pass_fds = (int(arg),) if op.endswith("-fd") else ()
-        p = subprocess.run([f"/usr/local/libexec/cellvm-test/probe-{domain}", a],
+        p = subprocess.run(in_root(con, [f"/usr/local/libexec/cellvm-test/probe-{domain}", a]),
                            stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           pass_fds=pass_fds, preexec_fn=in_root(con), timeout=60)
+                           pass_fds=pass_fds, timeout=60)
         out = p.stdout.strip().splitlines()
         if p.returncode or not out:
             fail(f"probe {con} {a}: status {p.returncode}\n{p.stdout}{p.stderr}")
@@ -598,9 +576,9 @@ def case_two_vms(avc):
         # screendump: its own domain, at A's pair, no AVC
         out = "/tmp/a.png"
         seen = set()
-        sd = subprocess.Popen(["/usr/local/bin/cellvm", "screendump", "--control", "/run/cellvm/a.sock",
-                               out], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              preexec_fn=in_root(BROKER_CON))
+        sd = subprocess.Popen(in_root(BROKER_CON, ["/usr/local/bin/cellvm", "screendump", "--control",
+                                                   "/run/cellvm/a.sock", out]),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         while sd.poll() is None:
             for pid, (comm, con) in a.procs().items():
                 if "screendump" in comm or ":cellvm_screendump_t:" in con:
@@ -651,6 +629,7 @@ def case_kill9(avc):
     reclaims the label and the exit restores the original."""
     setenforce(True)
     img = image("k.raw")
+    rq.make_disk(ROOT + img, 16)  # the host pattern blktest checks in the repair run
     orig = getcon(ROOT + img)
     avc.mark()
     vm = Vm("--kernel", "/var/lib/cellvm/content/vbedraw", "--vga", "--disk", img, name="killed")
@@ -695,8 +674,8 @@ def case_label_time(avc):
     bench = os.path.join(BUILD, "bench", "selinux", "bench-label")
     shutil.copy2(bench, f"{ROOT}/usr/local/libexec/cellvm-test/bench-label")
     sh("setfiles", "-r", ROOT, file_contexts(), f"{ROOT}/usr/local/libexec/cellvm-test")
-    p = subprocess.run(["/usr/local/libexec/cellvm-test/bench-label", img], capture_output=True,
-                       text=True, preexec_fn=in_root(BROKER_CON), timeout=600)
+    p = subprocess.run(in_root(BROKER_CON, ["/usr/local/libexec/cellvm-test/bench-label", img]),
+                       capture_output=True, text=True, timeout=600)
     print(p.stdout + p.stderr)
     if p.returncode:
         fail(f"bench-label: status {p.returncode}")
