@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cpuset.h"
 #include "devplan.h"
 #include "ipc/chan.h"
 #include "log.h"
@@ -28,20 +29,13 @@ static int efd(void)
 
 bool devices__pin(pid_t pid, unsigned ncpus)
 {
-	/* vCPU i is pinned to host CPU i (vcpu.c). A device that spins on its
-	 * ring must not compete with them: give it the CPUs they leave. */
+	/* vCPU i is pinned to the i-th allowed CPU (vcpu.c). A device that
+	 * spins on its ring must not compete with them: give it the allowed
+	 * CPUs after those (common/cpuset.h). */
 	cpu_set_t set;
 	if (sched_getaffinity(0, sizeof(set), &set) < 0)
 		return false;
-	unsigned left = 0;
-	for (unsigned c = 0; c < CPU_SETSIZE; c++) {
-		if (!CPU_ISSET(c, &set))
-			continue;
-		if (c < ncpus)
-			CPU_CLR(c, &set);
-		else
-			left++;
-	}
+	unsigned left = cpuset__drop_first(&set, ncpus);
 	return left && sched_setaffinity(pid, sizeof(set), &set) == 0;
 }
 
