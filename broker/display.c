@@ -134,8 +134,10 @@ static int listen_on(const char *host, const char *port, bool *loopback, const s
 	return fd;
 }
 
-/* A file's bytes in a sealed memfd (the vnc process cannot open files). */
-static int sealed_copy(const char *path, uint32_t *len)
+/* A file's bytes in a sealed memfd (the vnc process cannot open files),
+ * handed over read-only and labelled cellvm_vnc_cred_t at the VM's level
+ * (SELinux checks an inherited fd against its open mode). */
+static int sealed_copy(const char *path, uint32_t *len, const struct vm_label *vl)
 {
 	int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
@@ -161,8 +163,18 @@ static int sealed_copy(const char *path, uint32_t *len)
 			close(fd);
 		return -1;
 	}
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	int ro = open(self, O_RDONLY | O_CLOEXEC);
+	close(fd);
+	if (ro < 0 || sel__memfd(vl, ro, "vnc_cred", false) < 0) {
+		log__err("--vnc %s: cannot hand over read-only", path);
+		if (ro >= 0)
+			close(ro);
+		return -1;
+	}
 	*len = (uint32_t)st.st_size;
-	return fd;
+	return ro;
 }
 
 static int read_password(const char *path, uint8_t *pw, uint32_t *len)
@@ -243,8 +255,8 @@ int display__prepare_vnc(const struct vnc_opt *v, int display_fd, struct vncproc
 	    read_password(v->password_file, vp->password, &vp->password_len) < 0)
 		return -1;
 	if (v->tls_cert[0]) {
-		vp->cert_fd = sealed_copy(v->tls_cert, &vp->cert_len);
-		vp->key_fd = vp->cert_fd < 0 ? -1 : sealed_copy(v->tls_key, &vp->key_len);
+		vp->cert_fd = sealed_copy(v->tls_cert, &vp->cert_len, vl);
+		vp->key_fd = vp->cert_fd < 0 ? -1 : sealed_copy(v->tls_key, &vp->key_len, vl);
 		if (vp->key_fd < 0)
 			return -1;
 		vp->flags |= VNC_PLAN_HAS_TLS;

@@ -114,7 +114,14 @@ static int demo_kernel_fd(void)
 		off += (size_t)w;
 	}
 	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	return fd;
+	/* The vcpu-worker gets it read-only, like a --kernel file: SELinux
+	 * checks an inherited fd against its open mode, and the worker's
+	 * domain may read content, never write it. */
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	int ro = open(self, O_RDONLY | O_CLOEXEC);
+	close(fd);
+	return ro;
 }
 
 static int create_ram(uint64_t size)
@@ -326,7 +333,11 @@ static int screendump(struct vm_run *r, int out_fd, char *text, size_t n)
 	    {out_fd, 4, "the PNG file the requesting user opened"},
 	};
 	char *const argv[] = {"cellvm-screendump", NULL};
+	char con[LABEL_CON_MAX];
 	struct jail_spec spec = {.type = "screendump",
+				 .selinux_exec_con =
+				     sel__exec_con(r->ids->label, "screendump", con, sizeof(con)),
+				 .setexec = sel__setexec,
 				 .exe_fd = exe,
 				 .argv = argv,
 				 .fds = jf,
@@ -716,17 +727,20 @@ static int run__open(struct vm_run *r)
 	char err[256], path[4096];
 	int diag[2], ctl[2];
 
+	/* From here on the broker runs at the VM's pair: the pipes and sockets
+	 * it makes for the children carry a level they dominate. */
+	if (label__init((enum label_mode)o->selinux, err, sizeof(err)) < 0 ||
+	    label__vm_reserve(&r->vl, err, sizeof(err)) < 0 ||
+	    label__vm_enter(&r->vl, err, sizeof(err)) < 0) {
+		log__err("selinux: %s", err);
+		return -1;
+	}
 	if (pipe2(diag, O_CLOEXEC | O_NONBLOCK) < 0) {
 		log__err("diagnostics pipe: %s", strerror(errno));
 		return -1;
 	}
 	r->diag = diag[0];
 	r->diag_w = r->ids_store.diag_fd = diag[1];
-	if (label__init((enum label_mode)o->selinux, err, sizeof(err)) < 0 ||
-	    label__vm_reserve(&r->vl, err, sizeof(err)) < 0) {
-		log__err("selinux: %s", err);
-		return -1;
-	}
 	r->ids_store.label = &r->vl;
 	cgroup__name(r->cgname, sizeof(r->cgname));
 	/*
@@ -751,6 +765,11 @@ static int run__open(struct vm_run *r)
 	r->kernel = o->kernel ? open_image("--kernel", o->kernel) : demo_kernel_fd();
 	if (r->kernel < 0)
 		return -1;
+	if (!o->kernel && r->vl.active &&
+	    label__fd_set(&r->vl, r->kernel, "cellvm_content_t", err, sizeof(err)) < 0) {
+		log__err("selinux: %s", err);
+		return -1;
+	}
 	if (o->initrd && (r->initrd = open_image("--initrd", o->initrd)) < 0)
 		return -1;
 	if ((r->ram = create_ram(o->mem_size)) < 0 || sel__memfd(&r->vl, r->ram, "ram", false) < 0)

@@ -13,7 +13,7 @@ static const struct sc_rule screendump_rules[] = {
 const struct profile profile_screendump = {
     .type = "screendump",
     .desc = "one PNG of the display, written to an fd the user opened",
-    .selinux_type = "cellvm_vnc_t",
+    .selinux_type = "cellvm_screendump_t",
     PROFILE_RULES(screendump_rules),
     PROFILE_SMALL_DEVICE,
     PROFILE_RLIMITS(PROFILE_RL(RLIMIT_CORE, 0), PROFILE_RL(RLIMIT_NOFILE, 16),

@@ -353,6 +353,35 @@ int label__exec_con(const struct vm_label *vl, const char *type, char *out, size
 	return build_con(vl, g.role, type, out, n);
 }
 
+int label__vm_enter(const struct vm_label *vl, char *err, size_t n)
+{
+	if (!vl->active)
+		return 0;
+	char *con = NULL, want[LABEL_CON_MAX];
+	const char *t, *e;
+	if (getcon_raw(&con) < 0 || !con) {
+		label__errf(err, n, "getcon: %s", strerror(errno));
+		return -1;
+	}
+	/* USER:ROLE:TYPE:RANGE: keep TYPE, replace RANGE */
+	t = strchr(con, ':');
+	t = t ? strchr(t + 1, ':') : NULL;
+	e = t ? strchr(t + 1, ':') : NULL;
+	int len = e ? snprintf(want, sizeof(want), "%s:%s:%.*s:%s-%s", g.user, g.role,
+			       (int)(e - t - 1), t + 1, g.sens, vl->level)
+		    : -1;
+	freecon(con);
+	if (len < 0 || (size_t)len >= sizeof(want)) {
+		label__errf(err, n, "cannot build the broker's VM context");
+		return -1;
+	}
+	if (setcon_raw(want) < 0) {
+		label__errf(err, n, "setcon %s: %s", want, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int label__obj_con(const struct vm_label *vl, const char *type, char *out, size_t n)
 {
 	return build_con(vl, "object_r", type, out, n);

@@ -70,6 +70,15 @@ void label__fini(void);
  * *vl is overwritten: pass a fresh one, or one label__vm_release()d.
  */
 int label__vm_reserve(struct vm_label *vl, char *err, size_t n);
+/*
+ * The broker of one VM runs at that VM's pair from here on: its context
+ * becomes USER:ROLE:TYPE:s0-s0:c1,c2 (setcon). Everything it creates after
+ * this (pipes, sockets, memfds before their relabel) carries the VM's
+ * level, which the VM's MCS-constrained children dominate; a pipe made at
+ * the full range s0-s0:c0.c1023 they could neither read nor write. The
+ * broker's own accesses are unchanged (cellvm_t is not MCS-constrained).
+ */
+int label__vm_enter(const struct vm_label *vl, char *err, size_t n);
 /* Restore every image still labelled for vl, free its pair. */
 void label__vm_release(struct vm_label *vl);
 

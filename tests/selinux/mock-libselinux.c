@@ -199,6 +199,12 @@ int setexeccon_raw(const char *con)
 	return 0;
 }
 
+int setcon_raw(const char *con)
+{
+	note("setcon_raw", con);
+	return 0;
+}
+
 int setsockcreatecon_raw(const char *con)
 {
 	note("setsockcreatecon_raw", con);

@@ -22,8 +22,11 @@ enum expect { ALLOW, DENY_TE, DENY_MCS };
 static const char *const expect_name[] = {"allow", "deny (TE)", "deny (MCS)"};
 
 #define BROKER "system_u:system_r:cellvm_t:s0-s0:c0.c1023"
-#define LVL_A  "s0:c1,c2"
-#define LVL_B  "s0:c3,c4"
+/* the broker of VM A (B) once it runs at its VM's pair */
+#define BROKER_A "system_u:system_r:cellvm_t:s0-s0:c1,c2"
+#define BROKER_B "system_u:system_r:cellvm_t:s0-s0:c3,c4"
+#define LVL_A	 "s0:c1,c2"
+#define LVL_B	 "s0:c3,c4"
 
 static int rows, failures;
 
@@ -59,10 +62,10 @@ static void tally(bool allowed, const char *why, bool ok)
  * cellvm_X_t as "X", the vcpu-worker first; devices[] the same without it.
  */
 static const char *doms_v[32];
-static size_t ndoms;
+static size_t ndoms, ndev;
 #define doms	doms_v
 #define devices (doms_v + 1)
-#define NDEV	(ndoms - 1)
+#define NDEV	ndev
 
 static void load_domains(void)
 {
@@ -93,6 +96,19 @@ static void load_domains(void)
 		fprintf(stderr, "the first process type must be the vcpu-worker\n");
 		exit(1);
 	}
+	/* devices[]: every domain but the vcpu-worker and the screendump helper,
+	 * which has no ring and reads the framebuffer (checked on its own). */
+	for (size_t i = 1; i < ndoms; i++) {
+		if (!strcmp(doms_v[i], "screendump")) {
+			const char *sd = doms_v[i];
+			memmove(&doms_v[i], &doms_v[i + 1], (ndoms - i - 1) * sizeof(doms_v[0]));
+			doms_v[ndoms - 1] = sd;
+			break;
+		}
+	}
+	ndev = ndoms - 1;
+	if (!strcmp(doms_v[ndoms - 1], "screendump"))
+		ndev--;
 }
 
 static void dom(char *out, size_t n, const char *name, const char *lvl)
@@ -452,6 +468,50 @@ int main(int argc, char **argv)
 	check(ALLOW, BROKER, t, "tcp_socket", "create,bind,listen", "broker: VNC listener");
 	check(ALLOW, t, "system_u:object_r:vnc_port_t:s0", "tcp_socket", "name_bind",
 	      "VNC listener binds 5900");
+
+	/* --- the broker of one VM at that VM's pair (label__vm_enter) --- */
+	section("broker at its VM's pair: pipes, reclaim, screendump");
+	check(ALLOW, BROKER, BROKER_A, "process", "dyntransition,setcurrent",
+	      "broker drops to its VM's pair (setcon)");
+	check(ALLOW, BROKER_A, BROKER_A, "process", "setexec,setsockcreate", "broker at A: labels");
+	check(ALLOW, BROKER_A, BROKER_B, "process", "signull", "broker A: is broker B alive");
+	check(ALLOW, BROKER_A, BROKER, "fd", "use", "broker A: fd from cellvm screendump");
+	dom(t, sizeof(t), "vcpu", LVL_A);
+	check(ALLOW, BROKER_A, t, "process", "transition,noatsecure",
+	      "broker at A execs vcpu of A");
+	check(ALLOW, BROKER_A, t, "process2", "nnp_transition,nosuid_transition",
+	      "broker at A execs vcpu of A (nosuid root)");
+	obj(t, sizeof(t), "cellvm_image_t", LVL_B);
+	check(ALLOW, BROKER_A, t, "file", "relabelfrom,relabelto",
+	      "broker at A reclaims a dead VM's image");
+	for (size_t i = 0; i < ndoms; i++) {
+		dom(s, sizeof(s), doms[i], LVL_A);
+		snprintf(what, sizeof(what), "%s of A: pipe of broker A", doms[i]);
+		check(ALLOW, s, BROKER_A, "fifo_file", "read,write", what);
+		snprintf(what, sizeof(what), "%s of A: pipe of a full-range broker", doms[i]);
+		check(DENY_MCS, s, BROKER, "fifo_file", "write", what);
+		dom(s, sizeof(s), doms[i], LVL_B);
+		snprintf(what, sizeof(what), "%s of B: pipe of broker A", doms[i]);
+		check(DENY_MCS, s, BROKER_A, "fifo_file", "read,write", what);
+		check(DENY_MCS, s, BROKER_A, "unix_stream_socket", "read,write", what);
+	}
+	cross_vm("screendump", "cellvm_fb_t", "file", "read,map");
+	dom(s, sizeof(s), "screendump", LVL_A);
+	obj(t, sizeof(t), "cellvm_fb_t", LVL_A);
+	check(DENY_TE, s, t, "file", "write", "screendump: framebuffer is read-only");
+	obj(t, sizeof(t), "cellvm_ram_t", LVL_A);
+	check(DENY_TE, s, t, "file", "read", "screendump: guest RAM");
+	obj(t, sizeof(t), "cellvm_tmp_t", "s0");
+	check(ALLOW, s, t, "file", "write", "screendump: the PNG cellvm screendump opened");
+	check(DENY_TE, s, t, "file", "open", "screendump: opens nothing");
+	obj(t, sizeof(t), "tmp_t", "s0");
+	transition_sid(BROKER, t, "file", "cellvm_tmp_t", "cellvm screendump creates OUT.png");
+	cross_vm("vnc", "cellvm_vnc_cred_t", "file", "read,map");
+	dom(s, sizeof(s), "vnc", LVL_A);
+	obj(t, sizeof(t), "cellvm_vnc_cred_t", LVL_A);
+	check(DENY_TE, s, t, "file", "write", "vnc: TLS key is read-only");
+	dom(s, sizeof(s), "blk", LVL_A);
+	check(DENY_TE, s, t, "file", "read", "blk: VNC TLS key");
 
 	printf("\n| section | checks | allow | deny (TE) | deny (MCS) | wrong |\n");
 	printf("|---|---|---|---|---|---|\n");
