@@ -11,6 +11,7 @@ rc_main=$?
 # Tests that need /dev/kvm ran in a shared KVM box where there is none
 # (tests/kvmhost/README.md): power it off now rather than after its idle time.
 tests/kvmhost/kvmhost --shared "$PWD/build/kvmhost" --stop
+tests/kvmhost/kvmhost --shared "$PWD/build/kvmhost-selinux" --stop # suite selinux-real
 
 # Short fuzz runs (clang, ASan+UBSan): the 'fuzz' suite of a clang build.
 if [ ! -d build-fuzz ]; then
