@@ -22,6 +22,7 @@
 #include "device-procs/vga/vga_cfg.h"
 #include "device-procs/vnc/vnc_plan.h"
 #include "log.h"
+#include "path.h"
 #include "seccomp/jail.h"
 #include "sel.h"
 
@@ -137,12 +138,11 @@ static int listen_on(const char *host, const char *port, bool *loopback, const s
 /* A file's bytes in a sealed memfd (the vnc process cannot open files). */
 static int sealed_copy(const char *path, uint32_t *len)
 {
-	int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char why[200];
 	struct stat st;
-	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    st.st_size > (1 << 20)) {
-		log__err("--vnc %s: %s", path,
-			 in < 0 ? strerror(errno) : "not a small regular file");
+	int in = path__open_input(AT_FDCWD, path, O_RDONLY, false, false, &st, why, sizeof(why));
+	if (in < 0 || st.st_size <= 0 || st.st_size > (1 << 20)) {
+		log__err("--vnc %s: %s", path, in < 0 ? why : "not a small regular file");
 		if (in >= 0)
 			close(in);
 		return -1;
@@ -167,13 +167,14 @@ static int sealed_copy(const char *path, uint32_t *len)
 
 static int read_password(const char *path, uint8_t *pw, uint32_t *len)
 {
-	char buf[256];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char buf[256], why[200];
+	struct stat st;
+	int fd = path__open_input(AT_FDCWD, path, O_RDONLY, false, false, &st, why, sizeof(why));
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 	if (fd >= 0)
 		close(fd);
 	if (n < 0) {
-		log__err("--vnc password-file %s: %s", path, strerror(errno));
+		log__err("--vnc password-file %s: %s", path, fd < 0 ? why : strerror(errno));
 		return -1;
 	}
 	buf[n] = 0;

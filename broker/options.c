@@ -24,7 +24,8 @@ void options__usage(FILE *f)
 		"  --memory SIZE     guest RAM, e.g. 256M, 2G (default 256M; 16M..1T)\n"
 		"  --cpus N          vCPUs (default 1)\n"
 		"  --serial MODE     stdio (default), file:PATH or none\n"
-		"  --disk PATH[,format=raw|qcow2][,readonly=on][,serial=ID]\n"
+		"  --serial-limit SIZE  a file:PATH log stops growing at SIZE (default 64M)\n"
+		"  --disk PATH[,format=raw|qcow2][,readonly=on][,serial=ID][,blockdev=on]\n"
 		"                    a virtio-blk disk (repeatable; the format is never\n"
 		"                    guessed from the content: raw unless told)\n"
 		"  --vga             a Bochs VBE / bochs-display adapter (16 MiB video memory)\n"
@@ -99,7 +100,8 @@ int options__parse_disk(const char *s, struct disk_opt *d)
 	const char *comma = strchr(s, ',');
 	size_t plen = comma ? (size_t)(comma - s) : strlen(s);
 	if (plen == 0 || plen >= sizeof(d->path)) {
-		log__err("--disk %s: expected PATH[,format=raw|qcow2][,readonly=on][,serial=ID]",
+		log__err("--disk %s: expected "
+			 "PATH[,format=raw|qcow2][,readonly=on][,serial=ID][,blockdev=on]",
 			 s);
 		return -1;
 	}
@@ -123,6 +125,10 @@ int options__parse_disk(const char *s, struct disk_opt *d)
 			d->readonly = true;
 		} else if (!strcmp(kv, "readonly=off")) {
 			d->readonly = false;
+		} else if (!strcmp(kv, "blockdev=on")) {
+			d->blockdev = true;
+		} else if (!strcmp(kv, "blockdev=off")) {
+			d->blockdev = false;
 		} else if (!strncmp(kv, "serial=", 7) && strlen(kv + 7) <= 20) {
 			snprintf(d->serial, sizeof(d->serial), "%s", kv + 7);
 		} else {
@@ -158,6 +164,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 	    {"memory", required_argument, NULL, 'm'},
 	    {"cpus", required_argument, NULL, 'n'},
 	    {"serial", required_argument, NULL, 's'},
+	    {"serial-limit", required_argument, NULL, 'l'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"seccomp-log", no_argument, NULL, 'L'},
@@ -174,6 +181,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 	o->mem_size = 256ULL << 20;
 	o->ncpus = 1;
 	o->serial = SERIAL_STDIO;
+	o->serial_limit = 64ULL << 20;
 	o->cmdline = "";
 	o->selinux = LABEL_AUTO;
 
@@ -215,6 +223,13 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 		case 's':
 			if (parse_serial(optarg, o) < 0)
 				return -1;
+			break;
+		case 'l':
+			if (options__parse_size(optarg, &o->serial_limit) < 0 ||
+			    o->serial_limit == 0) {
+				log__err("--serial-limit %s: expected a size such as 64M", optarg);
+				return -1;
+			}
 			break;
 		case 'v':
 			o->verbose++;

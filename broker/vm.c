@@ -33,6 +33,7 @@
 #include "display.h"
 #include "guest_blob.h"
 #include "log.h"
+#include "path.h"
 #include "sel.h"
 #include "spawn.h"
 #include "vmplan.h"
@@ -70,16 +71,18 @@ static int open_kvm(void)
 	return -1;
 }
 
-static int open_image(const char *what, const char *path)
+/* Opened once without following symlinks; that fd is labelled and loaded. */
+static int open_image(const char *what, const char *path, struct vm_label *vl)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char why[256];
+	struct stat st;
+	int fd = path__open_input(AT_FDCWD, path, O_RDONLY, false, false, &st, why, sizeof(why));
 	if (fd < 0) {
-		log__err("%s %s: %s", what, path, strerror(errno));
+		log__err("%s %s: %s", what, path, why);
 		return -1;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log__err("%s %s: not a regular file", what, path);
+	if (label__image_set_fd(vl, fd, path, IMAGE_READONLY, why, sizeof(why)) < 0) {
+		log__err("selinux: %s", why);
 		close(fd);
 		return -1;
 	}
@@ -138,9 +141,10 @@ static int create_ram(uint64_t size)
 
 static int open_serial_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+	char why[256];
+	int fd = path__open_log(path, why, sizeof(why));
 	if (fd < 0)
-		log__err("--serial file:%s: %s", path, strerror(errno));
+		log__err("--serial file:%s: %s", path, why);
 	return fd;
 }
 
@@ -588,15 +592,10 @@ int vm__run(const struct run_opts *o)
 	/* Children inherit the VM's cgroup from the broker: no per-child join. */
 	ids.cgroup = NULL;
 
-	if ((o->kernel && label__image_set(&vl, o->kernel, IMAGE_READONLY, err, sizeof(err)) < 0) ||
-	    (o->initrd && label__image_set(&vl, o->initrd, IMAGE_READONLY, err, sizeof(err)) < 0)) {
-		log__err("selinux: %s", err);
-		goto out;
-	}
-	kernel = o->kernel ? open_image("--kernel", o->kernel) : demo_kernel_fd();
+	kernel = o->kernel ? open_image("--kernel", o->kernel, &vl) : demo_kernel_fd();
 	if (kernel < 0)
 		goto out;
-	if (o->initrd && (initrd = open_image("--initrd", o->initrd)) < 0)
+	if (o->initrd && (initrd = open_image("--initrd", o->initrd, &vl)) < 0)
 		goto out;
 	if ((ram = create_ram(o->mem_size)) < 0 || sel__memfd(&vl, ram, "ram", false) < 0)
 		goto out;
@@ -611,6 +610,8 @@ int vm__run(const struct run_opts *o)
 			goto out;
 		}
 		r->have_con = true;
+		if (o->serial == SERIAL_FILE)
+			r->con.limit = o->serial_limit;
 		if (o->serial != SERIAL_STDIO)
 			close(ser_in), ser_in = -1;
 	}
@@ -764,7 +765,7 @@ out:
 					close(vfds[i]);
 		}
 		if (r->ctl_listen >= 0)
-			unlink(o->control);
+			ctl__unlink();
 		int more[] = {r->ctl, r->pidfd, r->sfd, r->ctl_listen, r->display_ro};
 		for (unsigned i = 0; i < 5; i++)
 			if (more[i] >= 0)
