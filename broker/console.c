@@ -55,14 +55,15 @@ bool console__from_guest(struct console *c)
 		return errno == EAGAIN || errno == EINTR;
 	if (c->limit) {
 		static const char note[] = "\n[cellvm: serial log limit reached, output dropped]\n";
-		if (c->written >= c->limit)
+		if (c->capped)
 			return true;
 		if ((unsigned long long)r > c->limit - c->written) {
+			/* The first byte past the limit: write up to it, say so once. */
 			r = (ssize_t)(c->limit - c->written);
 			c->written = c->limit;
-			if (r > 0 && write(c->sink, buf, (size_t)r) < 0)
-				return true;
-			if (write(c->sink, note, sizeof(note) - 1) < 0)
+			c->capped = true;
+			if ((r > 0 && write(c->sink, buf, (size_t)r) < 0) ||
+			    write(c->sink, note, sizeof(note) - 1) < 0)
 				return true;
 			log__err("serial log reached its limit of %llu bytes: guest output is "
 				 "dropped from now on (--serial-limit)",

@@ -21,6 +21,7 @@ struct console {
 	bool stdin_open;
 	unsigned long long limit;   /* bytes the sink may receive (0: no cap) */
 	unsigned long long written; /* bytes it has received */
+	bool capped;		    /* output past the limit was dropped */
 };
 
 /*
