@@ -142,6 +142,8 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	    .gid = ids->gid,
 	    .cgroup = ids->cgroup,
 	    .seccomp_log = ids->seccomp_log,
+	    .guest_ram = d->needs_ram ? ram_size : 0,
+	    .ncpus = ids->ncpus,
 	};
 	d->pid = jail__spawn(&spec, &d->pidfd, err, n);
 	if (d->pid < 0)

@@ -586,7 +586,9 @@ int vm__run(const struct run_opts *o)
 	ids.label = &vl;
 	cgroup__name(cgname, sizeof(cgname));
 	/* RAM is charged to the VM where its pages are touched; the rest is overhead. */
-	if (cgroup__create(cgname, o->mem_size + (512ULL << 20), 64 + 2 * o->ncpus) < 0 ||
+	/* CPU: the vCPUs plus one CPU's worth for the device processes and broker. */
+	if (cgroup__create(cgname, o->mem_size + (512ULL << 20), 64 + 2 * o->ncpus, o->ncpus + 1) <
+		0 ||
 	    cgroup__enter(cgname) < 0)
 		goto out;
 	/* Children inherit the VM's cgroup from the broker: no per-child join. */
@@ -717,6 +719,8 @@ int vm__run(const struct run_opts *o)
 	    .seccomp_log = o->seccomp_log,
 	    .cgroup = NULL, /* inherited from the broker */
 	    .selinux_exec_con = sel__exec_con(&vl, "vcpu", vcpu_con, sizeof(vcpu_con)),
+	    .guest_ram = o->mem_size,
+	    .ncpus = o->ncpus,
 	};
 	r->pid = vm_spawn_worker(&vs, &r->pidfd, err, sizeof(err));
 	close(ctl[1]);

@@ -47,4 +47,6 @@ const struct profile profile_blk = {
     PROFILE_RLIMITS(PROFILE_RL(RLIMIT_CORE, 0), PROFILE_RL(RLIMIT_NOFILE, 64),
 		    PROFILE_RL(RLIMIT_NPROC, 32), PROFILE_RL(RLIMIT_MEMLOCK, 0),
 		    PROFILE_RL(RLIMIT_MSGQUEUE, 0)),
+    /* Guest RAM, the ring, qcow2 caches; a stack and a malloc arena per I/O thread. */
+    .as_over_ram = 1ULL << 30,
 };
