@@ -72,9 +72,25 @@ int display__parse_vnc(const char *s, struct vnc_opt *v)
 			r = copy_opt(v->tls_key, sizeof(v->tls_key), tok + 8, "tls-key");
 		else if (!strncmp(tok, "websocket=", 10))
 			r = copy_opt(v->ws_port, sizeof(v->ws_port), tok + 10, "websocket port");
-		else if (!strcmp(tok, "tls-only"))
+		else if (!strcmp(tok, "tls-only") || !strcmp(tok, "tls-only=on"))
 			v->tls_only = true;
-		else if (!strcmp(tok, "auth=none"))
+		else if (!strcmp(tok, "tls-only=off"))
+			v->tls_plain = true;
+		else if (!strncmp(tok, "origin=", 7)) {
+			/* scheme://host[:port], as a browser sends it; no spaces */
+			const char *o = tok + 7;
+			const char *h = !strncmp(o, "http://", 7)    ? o + 7
+					: !strncmp(o, "https://", 8) ? o + 8
+								     : NULL;
+			if (!h || !*h || strpbrk(h, " \t/") ||
+			    strlen(v->origins) + strlen(o) + 2 > sizeof(v->origins)) {
+				log__err("--vnc: origin=%s: expected http[s]://HOST[:PORT]", o);
+				return -1;
+			}
+			snprintf(v->origins + strlen(v->origins),
+				 sizeof(v->origins) - strlen(v->origins), "%s%s",
+				 v->origins[0] ? " " : "", o);
+		} else if (!strcmp(tok, "auth=none"))
 			v->auth_none = true;
 		else {
 			log__err("--vnc: unknown option '%s'", tok);
@@ -85,6 +101,14 @@ int display__parse_vnc(const char *s, struct vnc_opt *v)
 	}
 	if (!v->tls_cert[0] != !v->tls_key[0]) {
 		log__err("--vnc: tls-cert and tls-key go together");
+		return -1;
+	}
+	if (v->origins[0] && !v->ws_port[0]) {
+		log__err("--vnc: origin= is for websocket=");
+		return -1;
+	}
+	if (v->tls_only && v->tls_plain) {
+		log__err("--vnc: tls-only and tls-only=off");
 		return -1;
 	}
 	if (v->tls_only && !v->tls_cert[0]) {
@@ -266,6 +290,9 @@ int display__prepare_vnc(const struct vnc_opt *v, int display_fd, struct vncproc
 		vp->flags |= VNC_PLAN_ALLOW_NONE;
 	if (v->tls_only)
 		vp->flags |= VNC_PLAN_TLS_ONLY;
+	if (v->tls_plain)
+		vp->flags |= VNC_PLAN_TLS_PLAIN;
+	snprintf(vp->origins, sizeof(vp->origins), "%s", v->origins);
 	if (vp->ws_fd >= 0)
 		vp->flags |= VNC_PLAN_HAS_WS;
 	return 0;
@@ -336,6 +363,7 @@ int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned sl
 	};
 	memcpy(plan.password, vp->password, sizeof(plan.password));
 	snprintf(plan.name, sizeof(plan.name), "cellvm");
+	snprintf(plan.origins, sizeof(plan.origins), "%s", vp->origins);
 	if (send(ctl[0], &plan, sizeof(plan), MSG_NOSIGNAL) != (ssize_t)sizeof(plan))
 		log__err("vnc: cannot send its plan");
 	memset(&plan, 0, sizeof(plan));

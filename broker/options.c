@@ -30,7 +30,7 @@ void options__usage(FILE *f)
 		"                    guessed from the content: raw unless told)\n"
 		"  --vga             a Bochs VBE / bochs-display adapter (16 MiB video memory)\n"
 		"  --vnc HOST:PORT[,password-file=F][,tls-cert=F,tls-key=F][,tls-only]\n"
-		"        [,websocket=PORT][,auth=none]\n"
+		"        [,tls-only=off][,websocket=PORT][,origin=URL]...[,auth=none]\n"
 		"                    serve the display over VNC (implies --vga); auth=none\n"
 		"                    only on a loopback address\n"
 		"  --control PATH    control socket for cellvm status|stop|screendump\n"

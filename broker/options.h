@@ -28,8 +28,10 @@ struct vnc_opt {
 	char password_file[4096];
 	char tls_cert[4096], tls_key[4096];
 	bool tls_only;
+	bool tls_plain; /* tls-only=off: plain types beside VeNCrypt */
 	bool auth_none; /* explicitly unauthenticated: loopback only */
 	char ws_port[16];
+	char origins[512]; /* origin=URL..., space-separated: pages that may use websocket= */
 };
 
 struct run_opts {
