@@ -6,6 +6,8 @@ usage: limits_test.py CASE CELLVM
   host     the host's own cgroup hierarchies (v1 here, v2 in a --cgroup v2 box):
            the VM's memory, pids and cpu limits are written where the
            controllers are, and blk and vcpu run with RLIMIT_AS.
+  host-v2  the same on a host whose controllers are on cgroup v2 (the box
+           booted with --cgroup v2): every limit must be a v2 one.
   v2       a private mount namespace with only a cgroup2 mount on
            /sys/fs/cgroup (the v1 hierarchies unmounted): with the
            controllers on v2, the limits go to memory.max, pids.max,
@@ -149,8 +151,8 @@ def main():
     try:
         with open(os.path.join(d, "disk.img"), "wb") as f:
             f.truncate(1 << 20)
-        if case == "host":
-            check_running(start(cellvm, d))
+        if case in ("host", "host-v2"):
+            check_running(start(cellvm, d), want_v2=True if case == "host-v2" else None)
         elif case == "v2":
             p = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-ec",
                                 V2_ONLY + "; cat /sys/fs/cgroup/cgroup.controllers"],
