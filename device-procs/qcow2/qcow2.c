@@ -136,6 +136,31 @@ static bool entry_ok(const struct qcow2 *s, uint64_t e, uint64_t reserved)
 	       (!off || (off >= s->cs && off <= s->file_size && s->cs <= s->file_size - off));
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int distinct_refblocks(const struct qcow2 *s, char *err, size_t n)
+{
+	int ret = 0;
+	uint64_t *v = malloc(s->rt_size * 8);
+	if (!v)
+		FAIL(-ENOMEM, "qcow2: out of memory for tables");
+	memcpy(v, s->rt, s->rt_size * 8);
+	qsort(v, s->rt_size, 8, cmp_u64);
+	for (uint64_t i = 1; i < s->rt_size; i++)
+		if (v[i] && v[i] == v[i - 1])
+			FAIL(-EINVAL,
+			     "qcow2: refcount block %#" PRIx64
+			     " is named twice in the refcount table",
+			     v[i]);
+fail:
+	free(v);
+	return ret;
+}
+
 static int load_tables(struct qcow2 *s, char *err, size_t n)
 {
 	int ret = 0;
@@ -169,6 +194,9 @@ static int load_tables(struct qcow2 *s, char *err, size_t n)
 			     "qcow2: refcount table entry %" PRIu64 " (%#" PRIx64 ") invalid", i,
 			     e);
 	}
+	/* Two entries naming one block would count each cluster twice over. */
+	if ((ret = distinct_refblocks(s, err, n)) < 0)
+		goto fail;
 fail:
 	return ret;
 }
