@@ -207,7 +207,7 @@ def case_bar_race(cellvm, payload, d):
     img = os.path.join(d, "disk.raw")
     before = make_image(img)
     args = [cellvm, "run", "--cpus", "2", "--kernel", payload, "--disk", img + ",format=raw",
-            "--cmdline", "case=bar_race cpus=2 bar_race_iters=20000"]
+            "--cmdline", "case=bar_race cpus=2 bar_race_iters=100000"]
     p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=600)
     print(f"$ {' '.join(args)}\n--- rc {p.returncode}\n{p.stdout}--- stderr (tail)\n"
