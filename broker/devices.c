@@ -130,8 +130,13 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 
 	char *const argv[] = {bin, NULL};
 	char con[LABEL_CON_MAX];
+	const char *xcon;
+	if (sel__exec_con(ids->label, d->type, con, sizeof(con), &xcon) < 0) {
+		snprintf(err, n, "device %s: no SELinux exec context", d->type);
+		goto out;
+	}
 	struct jail_spec spec = {
-	    .selinux_exec_con = sel__exec_con(ids->label, d->type, con, sizeof(con)),
+	    .selinux_exec_con = xcon,
 	    .setexec = sel__setexec,
 	    .type = d->type,
 	    .exe_fd = exe,

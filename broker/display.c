@@ -331,6 +331,13 @@ int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned sl
 		    (struct jail_fd){vp->key_fd, VNC_FD_KEY, "TLS private key (sealed memfd)"};
 	}
 	char *const argv[] = {"cellvm-vnc", NULL};
+	const char *xcon;
+	if (sel__exec_con(ids->label, "vnc", con, sizeof(con), &xcon) < 0) {
+		close(exe);
+		close(ctl[0]);
+		close(ctl[1]);
+		return -1;
+	}
 	struct jail_spec spec = {
 	    .type = "vnc",
 	    .exe_fd = exe,
@@ -341,7 +348,7 @@ int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned sl
 	    .gid = ids->gid,
 	    .cgroup = ids->cgroup,
 	    .seccomp_log = ids->seccomp_log,
-	    .selinux_exec_con = sel__exec_con(ids->label, "vnc", con, sizeof(con)),
+	    .selinux_exec_con = xcon,
 	    .setexec = sel__setexec,
 	};
 	vp->pid = jail__spawn(&spec, &vp->pidfd, err, sizeof(err));

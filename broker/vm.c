@@ -313,7 +313,16 @@ static int screendump(struct vm_run *r, int out_fd, char *text, size_t n)
 	    {out_fd, 4, "the PNG file the requesting user opened"},
 	};
 	char *const argv[] = {"cellvm-screendump", NULL};
+	char con[LABEL_CON_MAX];
+	const char *xcon;
+	if (sel__exec_con(r->ids->label, "screendump", con, sizeof(con), &xcon) < 0) {
+		close(exe);
+		snprintf(text, n, "no SELinux exec context for the screendump process");
+		return -EPERM;
+	}
 	struct jail_spec spec = {.type = "screendump",
+				 .selinux_exec_con = xcon,
+				 .setexec = sel__setexec,
 				 .exe_fd = exe,
 				 .argv = argv,
 				 .fds = jf,
@@ -710,6 +719,9 @@ int vm__run(const struct run_opts *o)
 		plan->ndevs++;
 	}
 
+	const char *vcpu_xcon;
+	if (sel__exec_con(&vl, "vcpu", vcpu_con, sizeof(vcpu_con), &vcpu_xcon) < 0)
+		goto out;
 	struct vm_spawn vs = {
 	    .exe = exe,
 	    .fds = fds,
@@ -718,7 +730,7 @@ int vm__run(const struct run_opts *o)
 	    .gid = ids.gid,
 	    .seccomp_log = o->seccomp_log,
 	    .cgroup = NULL, /* inherited from the broker */
-	    .selinux_exec_con = sel__exec_con(&vl, "vcpu", vcpu_con, sizeof(vcpu_con)),
+	    .selinux_exec_con = vcpu_xcon,
 	    .guest_ram = o->mem_size,
 	    .ncpus = o->ncpus,
 	};
