@@ -722,6 +722,12 @@ int vm__run(const struct run_opts *o)
 	const char *vcpu_xcon;
 	if (sel__exec_con(&vl, "vcpu", vcpu_con, sizeof(vcpu_con), &vcpu_xcon) < 0)
 		goto out;
+	/* Its address space also holds the kernel and initrd it maps to load them. */
+	struct stat kst = {0}, ist = {0};
+	if (fstat(kernel, &kst) < 0 || (initrd >= 0 && fstat(initrd, &ist) < 0)) {
+		log__err("kernel/initrd: fstat: %s", strerror(errno));
+		goto out;
+	}
 	struct vm_spawn vs = {
 	    .exe = exe,
 	    .fds = fds,
@@ -731,7 +737,7 @@ int vm__run(const struct run_opts *o)
 	    .seccomp_log = o->seccomp_log,
 	    .cgroup = NULL, /* inherited from the broker */
 	    .selinux_exec_con = vcpu_xcon,
-	    .guest_ram = o->mem_size,
+	    .guest_ram = o->mem_size + (uint64_t)kst.st_size + (uint64_t)ist.st_size,
 	    .ncpus = o->ncpus,
 	};
 	r->pid = vm_spawn_worker(&vs, &r->pidfd, err, sizeof(err));

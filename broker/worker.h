@@ -18,7 +18,7 @@ struct vm_spawn {
 	bool seccomp_log;
 	const char *cgroup;
 	const char *selinux_exec_con; /* NULL: unlabelled */
-	uint64_t guest_ram;	      /* its RLIMIT_AS scales with these (policy/vcpu.c) */
+	uint64_t guest_ram;	      /* RAM + kernel + initrd: its RLIMIT_AS scales with these */
 	unsigned ncpus;
 };
 
