@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cpuset.h"
 #include "devplan.h"
 #include "ipc/chan.h"
 #include "log.h"
@@ -28,21 +29,33 @@ static int efd(void)
 
 bool devices__pin(pid_t pid, unsigned ncpus)
 {
-	/* vCPU i is pinned to host CPU i (vcpu.c). A device that spins on its
-	 * ring must not compete with them: give it the CPUs they leave. */
+	/* vCPU i is pinned to the i-th allowed CPU (vcpu.c). A device that
+	 * spins on its ring must not compete with them: give it the allowed
+	 * CPUs after those (common/cpuset.h). */
 	cpu_set_t set;
 	if (sched_getaffinity(0, sizeof(set), &set) < 0)
 		return false;
-	unsigned left = 0;
-	for (unsigned c = 0; c < CPU_SETSIZE; c++) {
-		if (!CPU_ISSET(c, &set))
-			continue;
-		if (c < ncpus)
-			CPU_CLR(c, &set);
-		else
-			left++;
-	}
+	unsigned left = cpuset__drop_first(&set, ncpus);
 	return left && sched_setaffinity(pid, sizeof(set), &set) == 0;
+}
+
+void devices__virtio(struct devproc *d, const char *type, uint16_t virtio_id, uint32_t class_code,
+		     unsigned nqueues)
+{
+	d->type = type;
+	d->dev_type = VM_DEV_VIRTIO;
+	d->transport = VM_DEV_RING;
+	d->needs_ram = true;
+	d->nirq = nqueues + 1;
+	d->nkick = nqueues;
+	d->pci = (struct vm_pci){
+	    .present = 1,
+	    .kind = VM_PCI_VIRTIO,
+	    .virtio_id = virtio_id,
+	    .subsystem = virtio_id,
+	    .class_code = class_code,
+	    .nvectors = nqueues + 1,
+	};
 }
 
 static void close_all(int *fds, unsigned n)
@@ -72,6 +85,13 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	d->kept_fd = -1;
 	if (d->nirq > VM_DEV_MAX_EVENTFDS || d->nkick > VM_DEV_MAX_EVENTFDS) {
 		snprintf(err, n, "%s: too many interrupt or kick fds", d->type);
+		return -1;
+	}
+	/* Its vcpu-worker half: channel, two doorbells, pidfd, irqfds, kicks, video memory. */
+	if (*nfds + 5 + d->nirq + d->nkick > VM_WORKER_MAX_FDS) {
+		snprintf(err, n,
+			 "%s: the vcpu-worker's fd table is full (%d fds): too many devices",
+			 d->type, VM_WORKER_MAX_FDS);
 		return -1;
 	}
 	for (unsigned i = 0; i < d->nirq; i++)

@@ -11,11 +11,12 @@
 #include <sys/types.h>
 
 #include "selinux/label.h"
+#include "devplan.h"
 #include "spawn.h"
 #include "vmplan.h"
 
 #define MAX_DEVPROCS	    VM_MAX_DEVS
-#define DEV_MAX_BACKEND_FDS 4
+#define DEV_MAX_BACKEND_FDS DEV_PLAN_MAX_BACKENDS
 
 struct devproc {
 	const char *type;   /* profile / binary suffix: "serial", "testdev", ... */
@@ -56,6 +57,15 @@ struct vm_ids {
 	 * written to a log file, and a child must never block on it. */
 	int diag_fd;
 };
+
+/*
+ * Describe a virtio-pci device process of `type` (its profile and binary
+ * suffix): guest RAM for DMA, nqueues queues with one ioeventfd each, one
+ * MSI-X vector for configuration changes plus one per queue. The PCI slot
+ * is given by vm__run's allocator.
+ */
+void devices__virtio(struct devproc *d, const char *type, uint16_t virtio_id, uint32_t class_code,
+		     unsigned nqueues);
 
 /* Keep a device process off the vCPUs' host CPUs, if any are left; true if pinned. */
 bool devices__pin(pid_t pid, unsigned ncpus);

@@ -10,6 +10,7 @@
 #include "path.h"
 #include "device-procs/blk/blk_cfg.h"
 #include "device-procs/qcow2/qcow2.h"
+#include "device-procs/virtio/virtio_pci_regs.h"
 #include "log.h"
 
 #define BLK_QUEUES     1
@@ -129,10 +130,9 @@ out:
 	return rc;
 }
 
-int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d, struct vm_label *vl)
+int disk__prepare(const struct disk_opt *o, struct devproc *d, struct vm_label *vl)
 {
 	struct blk_cfg c;
-	memset(d, 0, sizeof(*d));
 	memset(&c, 0, sizeof(c));
 
 	int fd = open_image(AT_FDCWD, o->path, o->path, o->readonly, false, o->blockdev, vl,
@@ -156,19 +156,6 @@ int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d, struc
 	       sizeof(c.serial) < strlen(o->serial) ? sizeof(c.serial) : strlen(o->serial));
 	memcpy(d->cfg, &c, sizeof(c));
 
-	d->type = "blk";
-	d->dev_type = VM_DEV_VIRTIO_BLK;
-	d->transport = VM_DEV_RING;
-	d->needs_ram = true;
-	d->nirq = BLK_QUEUES + 1; /* MSI-X: config change + one per queue */
-	d->nkick = BLK_QUEUES;
-	d->pci = (struct vm_pci){
-	    .present = 1,
-	    .virtio_id = 2,
-	    .subsystem = 2,
-	    .class_code = 0x018000, /* mass storage, other */
-	    .nvectors = BLK_QUEUES + 1,
-	    .slot = 1 + n,
-	};
+	devices__virtio(d, "blk", VIRTIO_ID_BLOCK, 0x018000 /* mass storage, other */, BLK_QUEUES);
 	return 0;
 }

@@ -7,7 +7,7 @@
 #include "options.h"
 #include "selinux/label.h"
 
-/* Fill a virtio-blk device description for disk number `n` (PCI slot 1 + n). */
-int disk__prepare(const struct disk_opt *o, unsigned n, struct devproc *d, struct vm_label *vl);
+/* Fill a virtio-blk device description for one --disk (d zeroed; its PCI slot comes later). */
+int disk__prepare(const struct disk_opt *o, struct devproc *d, struct vm_label *vl);
 
 #endif

@@ -216,8 +216,7 @@ static int read_password(const char *path, uint8_t *pw, uint32_t *len)
 	return 0;
 }
 
-int display__prepare_vga(struct devproc *d, unsigned slot, int *display_fd,
-			 const struct vm_label *vl)
+int display__prepare_vga(struct devproc *d, int *display_fd, const struct vm_label *vl)
 {
 	int fd = memfd_create("cellvm-display", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0 || ftruncate(fd, DISPLAY_STATE_SIZE + (off_t)DISPLAY_VRAM) < 0 ||
@@ -228,7 +227,6 @@ int display__prepare_vga(struct devproc *d, unsigned slot, int *display_fd,
 			close(fd);
 		return -1;
 	}
-	memset(d, 0, sizeof(*d));
 	d->type = "vga";
 	d->dev_type = VM_DEV_VGA;
 	d->transport = VM_DEV_RING;
@@ -245,7 +243,6 @@ int display__prepare_vga(struct devproc *d, unsigned slot, int *display_fd,
 	    .present = 1,
 	    .kind = VM_PCI_BOCHS_DISPLAY,
 	    .mem_size = DISPLAY_VRAM,
-	    .slot = slot,
 	};
 	*display_fd = fd;
 	return 0;
@@ -399,7 +396,6 @@ int display__prepare_input(struct devproc *d, struct vncproc *vp)
 		log__err("input socket: %s", strerror(errno));
 		return -1;
 	}
-	memset(d, 0, sizeof(*d));
 	d->type = "input";
 	d->dev_type = VM_DEV_INPUT;
 	d->transport = VM_DEV_RING;

@@ -36,8 +36,7 @@ struct vncproc {
  * [,websocket=PORT][,origin=URL]...[,auth=none]". */
 int display__parse_vnc(const char *s, struct vnc_opt *v);
 /* Create the display memfd and describe the vga device; *display_fd is kept by the caller. */
-int display__prepare_vga(struct devproc *d, unsigned slot, int *display_fd,
-			 const struct vm_label *vl);
+int display__prepare_vga(struct devproc *d, int *display_fd, const struct vm_label *vl);
 /* Open the listener(s) and read the credentials. */
 int display__prepare_vnc(const struct vnc_opt *v, int display_fd, struct vncproc *vp,
 			 const struct vm_label *vl);

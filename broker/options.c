@@ -8,6 +8,7 @@
 
 #include "display.h"
 #include "log.h"
+#include "net.h"
 #include "selinux/label.h"
 #include "vmplan.h"
 
@@ -28,6 +29,9 @@ void options__usage(FILE *f)
 		"  --disk PATH[,format=raw|qcow2][,readonly=on][,serial=ID][,blockdev=on]\n"
 		"                    a virtio-blk disk (repeatable; the format is never\n"
 		"                    guessed from the content: raw unless told)\n"
+		"  --net tap=IFNAME[,mac=MAC]\n"
+		"                    a virtio-net NIC on an existing TAP interface (repeatable)\n"
+		"  --rng             a virtio-rng device (entropy from the host's getrandom)\n"
 		"  --vga             a Bochs VBE / bochs-display adapter (16 MiB video memory)\n"
 		"  --vnc HOST:PORT[,password-file=F][,tls-cert=F,tls-key=F][,tls-only]\n"
 		"        [,tls-only=off][,websocket=PORT][,origin=URL]...[,auth=none]\n"
@@ -157,6 +161,7 @@ static int parse_serial(const char *s, struct run_opts *o)
 
 int options__parse(int argc, char **argv, struct run_opts *o)
 {
+	// clang-format off
 	static const struct option longopts[] = {
 	    {"kernel", required_argument, NULL, 'k'},
 	    {"initrd", required_argument, NULL, 'i'},
@@ -173,10 +178,13 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 	    {"disk", required_argument, NULL, 'D'},
 	    {"selinux", required_argument, NULL, 'S'},
 	    {"vga", no_argument, NULL, 'G'},
+	    {"rng", no_argument, NULL, 'R'},
+	    {"net", required_argument, NULL, 'N'},
 	    {"vnc", required_argument, NULL, 'V'},
 	    {"control", required_argument, NULL, 'C'},
 	    {NULL, 0, NULL, 0},
 	};
+	// clang-format on
 	memset(o, 0, sizeof(*o));
 	o->mem_size = 256ULL << 20;
 	o->ncpus = 1;
@@ -239,6 +247,18 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'G':
 			o->vga = true;
+			break;
+		case 'R':
+			o->rng = true;
+			break;
+		case 'N':
+			if (o->nnets == MAX_NETS) {
+				log__err("--net: at most %d interfaces", MAX_NETS);
+				return -1;
+			}
+			if (net__parse(optarg, &o->nets[o->nnets]) < 0)
+				return -1;
+			o->nnets++;
 			break;
 		case 'C':
 			o->control = optarg;

@@ -10,6 +10,13 @@
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
 #define MAX_DISKS 8
+#define MAX_NETS  8
+
+struct net_opt {
+	char ifname[16]; /* IFNAMSIZ */
+	uint8_t mac[6];
+	bool has_mac; /* else one is made up per VM */
+};
 
 enum disk_format { DISK_RAW = 1, DISK_QCOW2 = 2 };
 
@@ -49,8 +56,11 @@ struct run_opts {
 	bool serial_inproc; /* debug: COM1 inside the vcpu-worker */
 	struct disk_opt disks[MAX_DISKS];
 	unsigned ndisks;
-	int selinux;	     /* enum label_mode: auto (default), require, off */
-	bool vga;	     /* a Bochs VBE display adapter */
+	int selinux; /* enum label_mode: auto (default), require, off */
+	bool vga;    /* a Bochs VBE display adapter */
+	bool rng;    /* a virtio-rng device */
+	struct net_opt nets[MAX_NETS];
+	unsigned nnets;
 	const char *control; /* control socket path, or NULL */
 	struct vnc_opt vnc;  /* serve the display over VNC (implies vga) */
 };

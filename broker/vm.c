@@ -28,11 +28,14 @@
 #include "console.h"
 #include "ctl.h"
 #include "devices.h"
+#include "device-procs/blk/blk_cfg.h"
+#include "device-procs/virtio/virtio_pci_regs.h"
 #include "seccomp/jail.h"
 #include "disk.h"
 #include "display.h"
 #include "guest_blob.h"
 #include "log.h"
+#include "net.h"
 #include "path.h"
 #include "sel.h"
 #include "spawn.h"
@@ -150,8 +153,22 @@ static int open_serial_file(const char *path)
 
 struct vm_run {
 	const struct run_opts *o;
+	struct vm_plan *plan;
 	struct devproc dev[MAX_DEVPROCS];
-	unsigned ndev;
+	unsigned ndev;		/* described in dev[] */
+	unsigned next_pci_slot; /* the PCI slot allocator: next free device number on bus 0 */
+	struct vm_label vl;
+	struct vm_ids ids_store;
+	char cgname[64];
+	/*
+	 * Every fd the broker opens for the run, owned here and closed once by
+	 * run__close (or earlier, where it says so): the vcpu-worker's table,
+	 * the console pipes until a device takes them, the display memfd.
+	 */
+	int kvm, kernel, initrd, ram, worker_ctl, exe, sink, ser_out, ser_in, display_fd, diag_w;
+	struct spawn_fd fds[VM_WORKER_MAX_FDS]; /* the worker's table */
+	unsigned nfds;
+	int next_fd; /* next target fd number in the worker's table */
 	struct console con;
 	bool have_con;
 	struct vncproc vnc;
@@ -518,18 +535,30 @@ static int supervise(struct vm_run *r)
 	return r->status < 0 ? 0 : r->status;
 }
 
-/* Per-VM ids: distinct unprivileged uids for each of the VM's processes. */
-static void vm_ids(struct vm_ids *ids, bool seccomp_log)
+/* ---- the device table ---------------------------------------------------- */
+
+/*
+ * One entry per kind of device: how many the options ask for, and how to
+ * describe device i of that kind (its fds, dev_plan.cfg, regions,
+ * interrupts, kicks, and its PCI function without a slot). vm__run never
+ * names a device: it walks this table, gives each PCI function the next
+ * slot, and spawns what the entries described.
+ */
+struct dev_kind {
+	const char *name;
+	unsigned (*count)(const struct vm_run *r);
+	/* 0, or -1 with the reason printed. */
+	int (*prepare)(struct vm_run *r, unsigned i, struct devproc *d);
+};
+
+static unsigned serial_count(const struct vm_run *r)
 {
-	ids->uid_base = 0x40000000u + (uid_t)getpid() * 32u;
-	ids->gid = 0x40000000u + (gid_t)getpid();
-	ids->seccomp_log = seccomp_log;
+	return r->ser_out >= 0 && !r->o->serial_inproc;
 }
 
-static void add_serial(struct vm_run *r, int out, int in)
+static int serial_prepare(struct vm_run *r, unsigned i, struct devproc *d)
 {
-	struct devproc *d = &r->dev[r->ndev++];
-	memset(d, 0, sizeof(*d));
+	(void)i;
 	d->type = "serial";
 	d->dev_type = VM_DEV_SERIAL;
 	d->transport = VM_DEV_RING;
@@ -539,101 +568,228 @@ static void add_serial(struct vm_run *r, int out, int in)
 	d->nregions = 1;
 	d->irq = CV_IRQ_COM1;
 	d->nirq = 1;
-	d->backend[d->nbackend] = out;
+	/* The device description owns the pipes from here (devices__spawn closes them). */
+	d->backend[d->nbackend] = r->ser_out;
 	d->backend_why[d->nbackend++] = "console output pipe (relayed by the broker)";
-	if (in >= 0) {
-		d->backend[d->nbackend] = in;
+	r->ser_out = -1;
+	if (r->ser_in >= 0) {
+		d->backend[d->nbackend] = r->ser_in;
 		d->backend_why[d->nbackend++] = "console input pipe (relayed by the broker)";
+		r->ser_in = -1;
 	}
+	return 0;
 }
 
-static void add_testdev(struct vm_run *r, uint32_t transport)
+static unsigned testdev_count(const struct vm_run *r)
 {
-	struct devproc *d = &r->dev[r->ndev++];
-	memset(d, 0, sizeof(*d));
+	return r->o->testdev && r->o->testdev != VM_DEV_INPROC;
+}
+
+static int testdev_prepare(struct vm_run *r, unsigned i, struct devproc *d)
+{
+	(void)i;
 	d->type = "testdev";
 	d->dev_type = VM_DEV_TESTDEV;
-	d->transport = transport;
+	d->transport = (uint32_t)r->o->testdev;
 	d->regions[0] = (struct vm_region){VM_REGION_MMIO, 0, CV_MMIO_TESTDEV, CV_MMIO_TESTDEV_LEN};
 	d->nregions = 1;
+	return 0;
 }
 
-int vm__run(const struct run_opts *o)
+static unsigned disk_count(const struct vm_run *r)
 {
-	char err[256], path[4096];
-	int kvm = -1, kernel = -1, initrd = -1, ram = -1, ctl[2] = {-1, -1};
-	int ser_out = -1, ser_in = -1, exe = -1, sink = -1, display_fd = -1, diag[2] = {-1, -1};
-	struct vm_run *r = calloc(1, sizeof(*r));
-	struct vm_plan *plan = calloc(1, sizeof(*plan));
-	struct spawn_fd fds[16 + VM_MAX_DEVS * (4 + VM_DEV_MAX_EVENTFDS)];
-	unsigned nfds = 0;
-	int status = CV_EXIT_ERROR;
-	struct vm_ids ids;
-	struct vm_label vl = {0};
-	char cgname[64] = "", vcpu_con[LABEL_CON_MAX];
+	return r->o->ndisks;
+}
 
-	if (!r || !plan) {
-		log__err("out of memory");
-		goto out;
+static int disk_prepare(struct vm_run *r, unsigned i, struct devproc *d)
+{
+	return disk__prepare(&r->o->disks[i], d, &r->vl);
+}
+
+static unsigned rng_count(const struct vm_run *r)
+{
+	return r->o->rng;
+}
+
+static int rng_prepare(struct vm_run *r, unsigned i, struct devproc *d)
+{
+	(void)r;
+	(void)i;
+	devices__virtio(d, "rng", VIRTIO_ID_RNG, 0xff0000 /* unclassified */, 1);
+	return 0;
+}
+
+static unsigned net_count(const struct vm_run *r)
+{
+	return r->o->nnets;
+}
+
+static int net_prepare(struct vm_run *r, unsigned i, struct devproc *d)
+{
+	return net__prepare(&r->o->nets[i], i, r->o->ncpus, d);
+}
+
+static unsigned vga_count(const struct vm_run *r)
+{
+	return r->o->vga;
+}
+
+static int vga_prepare(struct vm_run *r, unsigned i, struct devproc *d)
+{
+	(void)i;
+	if (display__prepare_vga(d, &r->display_fd, &r->vl) < 0)
+		return -1;
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", r->display_fd);
+	r->display_ro = open(p, O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+static unsigned input_count(const struct vm_run *r)
+{
+	return r->o->vnc.enabled;
+}
+
+/* The i8042 that the vnc process feeds; the vnc process itself is no device. */
+static int input_prepare(struct vm_run *r, unsigned i, struct devproc *d)
+{
+	(void)i;
+	if (display__prepare_vnc(&r->o->vnc, r->display_fd, &r->vnc, &r->vl) < 0)
+		return -1;
+	r->have_vnc = true;
+	if (display__prepare_input(d, &r->vnc) < 0)
+		return -1;
+	r->input = (int)r->ndev;
+	r->plan->has_i8042 = 1;
+	return 0;
+}
+
+static const struct dev_kind dev_kinds[] = {
+    {"serial", serial_count, serial_prepare}, {"testdev", testdev_count, testdev_prepare},
+    {"disk", disk_count, disk_prepare},	      {"net", net_count, net_prepare},
+    {"rng", rng_count, rng_prepare},	      {"vga", vga_count, vga_prepare},
+    {"input", input_count, input_prepare},
+};
+
+/* The next free PCI device number on bus 0, or 0 when the bus is full. */
+static unsigned pci_slot__alloc(struct vm_run *r)
+{
+	if (!r->next_pci_slot)
+		r->next_pci_slot = 1; /* 0: the host bridge */
+	return r->next_pci_slot < VM_PCI_SLOTS ? r->next_pci_slot++ : 0;
+}
+
+static int prepare_devices(struct vm_run *r)
+{
+	for (unsigned k = 0; k < sizeof(dev_kinds) / sizeof(dev_kinds[0]); k++) {
+		const struct dev_kind *dk = &dev_kinds[k];
+		unsigned n = dk->count(r);
+		for (unsigned i = 0; i < n; i++) {
+			/* The plan also holds the in-process devices. */
+			if (r->ndev == MAX_DEVPROCS || r->plan->ndevs + r->ndev >= VM_MAX_DEVS) {
+				log__err("%s: too many devices (at most %d per VM)", dk->name,
+					 VM_MAX_DEVS);
+				return -1;
+			}
+			struct devproc *d = &r->dev[r->ndev];
+			memset(d, 0, sizeof(*d));
+			d->pci_mem_fd = d->pidfd = d->ctl = d->kept_fd = -1;
+			if (dk->prepare(r, i, d) < 0)
+				return -1;
+			r->ndev++; /* its fds are owned by the description now */
+			if (d->pci.present && !(d->pci.slot = pci_slot__alloc(r))) {
+				log__err("%s: no PCI slot left (%d per VM)", dk->name,
+					 VM_PCI_SLOTS - 1);
+				return -1;
+			}
+		}
 	}
-	r->o = o;
-	r->status = -1;
-	r->ctl = r->pidfd = r->sfd = r->ctl_listen = r->display_ro = r->input = r->diag = -1;
-	vm_ids(&ids, o->seccomp_log);
-	ids.ncpus = o->ncpus;
+	return 0;
+}
+
+/* ---- the phases of a run ----------------------------------------------- */
+
+/* Per-VM ids: distinct unprivileged uids for each of the VM's processes. */
+static void vm_ids(struct vm_ids *ids, bool seccomp_log)
+{
+	ids->uid_base = 0x40000000u + (uid_t)getpid() * 32u;
+	ids->gid = 0x40000000u + (gid_t)getpid();
+	ids->seccomp_log = seccomp_log;
+}
+
+static void give_worker(struct vm_run *r, int fd, int target, const char *why)
+{
+	r->fds[r->nfds++] = (struct spawn_fd){fd, target, why};
+}
+
+/* Open: everything the user named, the VM's RAM, console, sockets, labels. */
+static int run__open(struct vm_run *r)
+{
+	const struct run_opts *o = r->o;
+	char err[256], path[4096];
+	int diag[2], ctl[2];
+
 	if (pipe2(diag, O_CLOEXEC | O_NONBLOCK) < 0) {
 		log__err("diagnostics pipe: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	ids.diag_fd = diag[1];
 	r->diag = diag[0];
+	r->diag_w = r->ids_store.diag_fd = diag[1];
 	if (label__init((enum label_mode)o->selinux, err, sizeof(err)) < 0 ||
-	    label__vm_reserve(&vl, err, sizeof(err)) < 0) {
+	    label__vm_reserve(&r->vl, err, sizeof(err)) < 0) {
 		log__err("selinux: %s", err);
-		goto out;
+		return -1;
 	}
-	ids.label = &vl;
-	cgroup__name(cgname, sizeof(cgname));
-	/* RAM is charged to the VM where its pages are touched; the rest is overhead. */
+	r->ids_store.label = &r->vl;
+	cgroup__name(r->cgname, sizeof(r->cgname));
+	/*
+	 * RAM is charged to the VM where its pages are touched; the rest is
+	 * overhead. Tasks: the processes and vCPU threads, plus every disk's
+	 * I/O threads (eight disks would not start under a flat 64).
+	 */
+	unsigned pids = 64 + 2 * o->ncpus + BLK_THREADS * o->ndisks;
 	/* CPU: the vCPUs plus one CPU's worth for the device processes and broker. */
-	if (cgroup__create(cgname, o->mem_size + (512ULL << 20), 64 + 2 * o->ncpus, o->ncpus + 1) <
-		0 ||
-	    cgroup__enter(cgname) < 0)
-		goto out;
+	if (cgroup__create(r->cgname, o->mem_size + (512ULL << 20), pids, o->ncpus + 1) < 0 ||
+	    cgroup__enter(r->cgname) < 0)
+		return -1;
 	/* Children inherit the VM's cgroup from the broker: no per-child join. */
-	ids.cgroup = NULL;
+	r->ids_store.cgroup = NULL;
 
-	kernel = o->kernel ? open_image("--kernel", o->kernel, &vl) : demo_kernel_fd();
-	if (kernel < 0)
-		goto out;
-	if (o->initrd && (initrd = open_image("--initrd", o->initrd, &vl)) < 0)
-		goto out;
-	if ((ram = create_ram(o->mem_size)) < 0 || sel__memfd(&vl, ram, "ram", false) < 0)
-		goto out;
+	r->kernel = o->kernel ? open_image("--kernel", o->kernel, &r->vl) : demo_kernel_fd();
+	if (r->kernel < 0)
+		return -1;
+	if (o->initrd && (r->initrd = open_image("--initrd", o->initrd, &r->vl)) < 0)
+		return -1;
+	if ((r->ram = create_ram(o->mem_size)) < 0 || sel__memfd(&r->vl, r->ram, "ram", false) < 0)
+		return -1;
 	if (o->serial != SERIAL_NONE) {
-		sink = o->serial == SERIAL_FILE ? open_serial_file(o->serial_path)
-						: dup(STDOUT_FILENO);
-		if (sink < 0)
-			goto out;
-		if (console__open(&r->con, sink, o->serial == SERIAL_STDIO, &ser_out, &ser_in, err,
-				  sizeof(err)) < 0) {
+		r->sink = o->serial == SERIAL_FILE ? open_serial_file(o->serial_path)
+						   : dup(STDOUT_FILENO);
+		if (r->sink < 0)
+			return -1;
+		if (console__open(&r->con, r->sink, o->serial == SERIAL_STDIO, &r->ser_out,
+				  &r->ser_in, err, sizeof(err)) < 0) {
 			log__err("%s", err);
-			goto out;
+			return -1;
 		}
 		r->have_con = true;
 		if (o->serial == SERIAL_FILE)
 			r->con.limit = o->serial_limit;
 		if (o->serial != SERIAL_STDIO)
-			close(ser_in), ser_in = -1;
+			close(r->ser_in), r->ser_in = -1;
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
 		log__err("control socket: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
-	if ((exe = spawn__find_helper("cellvm-vcpu", path, sizeof(path))) < 0) {
+	r->ctl = ctl[0];
+	r->worker_ctl = ctl[1];
+	if ((r->exe = spawn__find_helper("cellvm-vcpu", path, sizeof(path))) < 0) {
 		log__err("cannot find the vcpu-worker binary cellvm-vcpu: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
+	if (o->control && (r->ctl_listen = ctl__listen(o->control)) < 0)
+		return -1;
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -642,167 +798,182 @@ int vm__run(const struct run_opts *o)
 	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	r->sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	return 0;
+}
+
+/* Plan: the vcpu-worker's plan and fd table, every device described. */
+static int run__plan(struct vm_run *r)
+{
+	const struct run_opts *o = r->o;
+	struct vm_plan *plan = r->plan;
 
 	plan->magic = VM_PLAN_MAGIC;
 	plan->version = VM_PLAN_VERSION;
 	plan->mem_size = o->mem_size;
 	plan->ncpus = o->ncpus;
-	plan->has_initrd = initrd >= 0;
+	plan->has_initrd = r->initrd >= 0;
 	plan->seccomp_log = o->seccomp_log;
 	plan->fd_serial_out = plan->fd_serial_in = -1;
 	snprintf(plan->cmdline, sizeof(plan->cmdline), "%s", o->cmdline);
 
 	/* The vcpu-worker's fd table; each entry says why it is there. */
-	fds[nfds++] =
-	    (struct spawn_fd){diag[1], STDERR_FILENO, "diagnostics, relayed by the broker"};
-	fds[nfds++] = (struct spawn_fd){ctl[1], CV_FD_CONTROL, "control: plan in, events out"};
-	fds[nfds++] = (struct spawn_fd){ram, CV_FD_RAM, "guest RAM to map into the VM"};
-	fds[nfds++] = (struct spawn_fd){kernel, CV_FD_KERNEL, "kernel image to load"};
-	if (initrd >= 0)
-		fds[nfds++] = (struct spawn_fd){initrd, CV_FD_INITRD, "initrd to load"};
-	int next = CV_FD_FIRST_DEV;
-
-	if (ser_out >= 0 && o->serial_inproc) {
-		fds[nfds++] = (struct spawn_fd){ser_out, next, "serial output (relayed)"};
-		plan->fd_serial_out = next++;
-		if (ser_in >= 0) {
-			fds[nfds++] = (struct spawn_fd){ser_in, next, "serial input (relayed)"};
-			plan->fd_serial_in = next++;
+	give_worker(r, r->diag_w, STDERR_FILENO, "diagnostics, relayed by the broker");
+	give_worker(r, r->worker_ctl, CV_FD_CONTROL, "control: plan in, events out");
+	give_worker(r, r->ram, CV_FD_RAM, "guest RAM to map into the VM");
+	give_worker(r, r->kernel, CV_FD_KERNEL, "kernel image to load");
+	if (r->initrd >= 0)
+		give_worker(r, r->initrd, CV_FD_INITRD, "initrd to load");
+	r->next_fd = CV_FD_FIRST_DEV;
+	if (r->ser_out >= 0 && o->serial_inproc) {
+		give_worker(r, r->ser_out, r->next_fd, "serial output (relayed)");
+		plan->fd_serial_out = r->next_fd++;
+		if (r->ser_in >= 0) {
+			give_worker(r, r->ser_in, r->next_fd, "serial input (relayed)");
+			plan->fd_serial_in = r->next_fd++;
 		}
-	} else if (ser_out >= 0) {
-		add_serial(r, ser_out, ser_in);
-		ser_out = ser_in = -1; /* now owned by the device description */
 	}
-	if (o->testdev == VM_DEV_INPROC) {
+	if (o->testdev == VM_DEV_INPROC)
 		plan->devs[plan->ndevs++] =
 		    (struct vm_dev){.type = VM_DEV_TESTDEV, .transport = VM_DEV_INPROC};
-	} else if (o->testdev) {
-		add_testdev(r, (uint32_t)o->testdev);
-	}
-	for (unsigned i = 0; i < o->ndisks; i++) {
-		if (disk__prepare(&o->disks[i], i, &r->dev[r->ndev], &vl) < 0)
-			goto out;
-		r->ndev++;
-	}
-	if (o->vga) {
-		if (display__prepare_vga(&r->dev[r->ndev], 1 + MAX_DISKS, &display_fd, &vl) < 0)
-			goto out;
-		r->ndev++;
-	}
-	if (display_fd >= 0) {
-		char p[64];
-		snprintf(p, sizeof(p), "/proc/self/fd/%d", display_fd);
-		r->display_ro = open(p, O_RDONLY | O_CLOEXEC);
-	}
-	if (o->control && (r->ctl_listen = ctl__listen(o->control)) < 0)
-		goto out;
-	if (o->vnc.enabled) {
-		if (display__prepare_vnc(&o->vnc, display_fd, &r->vnc, &vl) < 0 ||
-		    display__prepare_input(&r->dev[r->ndev], &r->vnc) < 0)
-			goto out;
-		r->input = r->ndev++;
-		r->have_vnc = true;
-		plan->has_i8042 = 1;
-	}
+	if (prepare_devices(r) < 0)
+		return -1;
 	/* /dev/kvm last: every mistake in what the user named is reported first. */
-	if ((kvm = open_kvm()) < 0)
-		goto out;
-	fds[nfds++] = (struct spawn_fd){kvm, CV_FD_KVM, "create the VM (its creator owns it)"};
+	if ((r->kvm = open_kvm()) < 0)
+		return -1;
+	give_worker(r, r->kvm, CV_FD_KVM, "create the VM (its creator owns it)");
+	return 0;
+}
+
+/* Spawn: every device, then the vcpu-worker with its plan, then the vnc server. */
+static int run__spawn(struct vm_run *r)
+{
+	char err[256], vcpu_con[LABEL_CON_MAX];
+	struct vm_plan *plan = r->plan;
+
 	for (unsigned i = 0; i < r->ndev; i++) {
 		unsigned index = plan->ndevs;
-		if (devices__spawn(&r->dev[i], index, ram, o->mem_size, &ids, plan, fds, &nfds,
-				   &next, err, sizeof(err)) < 0) {
+		if (devices__spawn(&r->dev[i], index, r->ram, r->o->mem_size, &r->ids_store, plan,
+				   r->fds, &r->nfds, &r->next_fd, err, sizeof(err)) < 0) {
 			log__err("%s", err);
-			r->ndev = i;
-			goto out;
+			return -1;
 		}
 		plan->ndevs++;
 	}
-
 	const char *vcpu_xcon;
-	if (sel__exec_con(&vl, "vcpu", vcpu_con, sizeof(vcpu_con), &vcpu_xcon) < 0)
-		goto out;
+	if (sel__exec_con(&r->vl, "vcpu", vcpu_con, sizeof(vcpu_con), &vcpu_xcon) < 0)
+		return -1;
 	/* Its address space also holds the kernel and initrd it maps to load them. */
 	struct stat kst = {0}, ist = {0};
-	if (fstat(kernel, &kst) < 0 || (initrd >= 0 && fstat(initrd, &ist) < 0)) {
+	if (fstat(r->kernel, &kst) < 0 || (r->initrd >= 0 && fstat(r->initrd, &ist) < 0)) {
 		log__err("kernel/initrd: fstat: %s", strerror(errno));
-		goto out;
+		return -1;
 	}
 	struct vm_spawn vs = {
-	    .exe = exe,
-	    .fds = fds,
-	    .nfds = nfds,
-	    .uid = ids.uid_base,
-	    .gid = ids.gid,
-	    .seccomp_log = o->seccomp_log,
+	    .exe = r->exe,
+	    .fds = r->fds,
+	    .nfds = r->nfds,
+	    .uid = r->ids_store.uid_base,
+	    .gid = r->ids_store.gid,
+	    .seccomp_log = r->o->seccomp_log,
 	    .cgroup = NULL, /* inherited from the broker */
 	    .selinux_exec_con = vcpu_xcon,
-	    .guest_ram = o->mem_size + (uint64_t)kst.st_size + (uint64_t)ist.st_size,
-	    .ncpus = o->ncpus,
+	    .guest_ram = r->o->mem_size + (uint64_t)kst.st_size + (uint64_t)ist.st_size,
+	    .ncpus = r->o->ncpus,
 	};
 	r->pid = vm_spawn_worker(&vs, &r->pidfd, err, sizeof(err));
-	close(ctl[1]);
-	ctl[1] = -1;
+	/* The child has its copies (or failed): drop ours of what only it needs. */
+	close(r->worker_ctl), r->worker_ctl = -1;
+	close(r->kvm), r->kvm = -1;
 	if (r->pid < 0) {
 		log__err("%s", err);
-		goto out;
+		return -1;
 	}
-	/* The child has its copies: drop ours of what only it needs. */
 	for (unsigned i = 0; i < r->ndev; i++)
 		devices__close_vcpu_fds(&r->dev[i]);
-	close(kvm), kvm = -1;
-	if (send(ctl[0], plan, sizeof(*plan), MSG_NOSIGNAL) != (ssize_t)sizeof(*plan))
+	if (send(r->ctl, plan, sizeof(*plan), MSG_NOSIGNAL) != (ssize_t)sizeof(*plan))
 		log__err("control: cannot send the plan: %s", strerror(errno));
-	r->ctl = ctl[0];
-	ctl[0] = -1;
-	r->ids = &ids;
+	r->ids = &r->ids_store;
 	/* Its uid slot follows the devices' (which count plan entries, incl. in-process ones). */
 	r->vnc_slot = plan->ndevs + 1;
-	if (r->have_vnc && display__spawn_vnc(&r->vnc, &ids, r->vnc_slot) < 0)
+	if (r->have_vnc && display__spawn_vnc(&r->vnc, r->ids, r->vnc_slot) < 0)
 		set_status(r, CV_EXIT_ERROR);
-	if (ser_out >= 0)
-		close(ser_out), ser_out = -1;
-	if (ser_in >= 0)
-		close(ser_in), ser_in = -1;
+	if (r->ser_out >= 0)
+		close(r->ser_out), r->ser_out = -1;
+	if (r->ser_in >= 0)
+		close(r->ser_in), r->ser_in = -1;
+	return 0;
+}
 
-	status = supervise(r);
-out:
-	if (r) {
-		for (unsigned i = 0; i < r->ndev; i++) {
-			devices__close_vcpu_fds(&r->dev[i]);
-			devices__stop(&r->dev[i]);
-			if (r->dev[i].kept_fd > 0)
-				close(r->dev[i].kept_fd);
-		}
-		if (r->diag >= 0)
-			relay_diag(r->diag); /* last words of the children */
-		if (r->have_con)
-			console__close(&r->con);
-		if (r->have_vnc) {
-			display__stop_vnc(&r->vnc);
-			int vfds[] = {r->vnc.listen_fd, r->vnc.ws_fd,  r->vnc.display_ro,
-				      r->vnc.cert_fd,	r->vnc.key_fd, r->vnc.input_fd};
-			for (unsigned i = 0; i < sizeof(vfds) / sizeof(vfds[0]); i++)
-				if (vfds[i] >= 0)
-					close(vfds[i]);
-		}
-		if (r->ctl_listen >= 0)
-			ctl__unlink();
-		int more[] = {r->ctl, r->pidfd, r->sfd, r->ctl_listen, r->display_ro};
-		for (unsigned i = 0; i < 5; i++)
-			if (more[i] >= 0)
-				close(more[i]);
+/* The one owner of the run's fds and processes: stop, close, release. */
+static void run__close(struct vm_run *r)
+{
+	for (unsigned i = 0; i < r->ndev; i++) {
+		struct devproc *d = &r->dev[i];
+		devices__close_vcpu_fds(d);
+		/* Spawned (even if its spawn failed after the process started): stop it. */
+		devices__stop(d);
+		/* Never spawned: its fds are still ours (devices__spawn closes them). */
+		for (unsigned b = 0; b < d->nbackend; b++)
+			if (d->backend[b] >= 0)
+				close(d->backend[b]), d->backend[b] = -1;
+		if (d->pci_mem_fd >= 0)
+			close(d->pci_mem_fd);
+		if (d->kept_fd >= 0)
+			close(d->kept_fd);
 	}
-	int fds_to_close[] = {kvm,    kernel, initrd, ram,	  ctl[0],  ctl[1], ser_out,
-			      ser_in, exe,    sink,   display_fd, diag[0], diag[1]};
-	for (unsigned i = 0; i < sizeof(fds_to_close) / sizeof(int); i++)
-		if (fds_to_close[i] >= 0)
-			close(fds_to_close[i]);
-	if (cgname[0]) {
+	if (r->diag >= 0)
+		relay_diag(r->diag); /* last words of the children */
+	if (r->have_con)
+		console__close(&r->con);
+	if (r->have_vnc) {
+		display__stop_vnc(&r->vnc);
+		int vfds[] = {r->vnc.listen_fd, r->vnc.ws_fd,  r->vnc.display_ro,
+			      r->vnc.cert_fd,	r->vnc.key_fd, r->vnc.input_fd};
+		for (unsigned i = 0; i < sizeof(vfds) / sizeof(vfds[0]); i++)
+			if (vfds[i] >= 0)
+				close(vfds[i]);
+	}
+	if (r->ctl_listen >= 0)
+		ctl__unlink();
+	int fds[] = {r->ctl,	 r->pidfd,  r->sfd,  r->ctl_listen, r->display_ro, r->kvm,
+		     r->kernel,	 r->initrd, r->ram,  r->worker_ctl, r->exe,	   r->sink,
+		     r->ser_out, r->ser_in, r->diag, r->diag_w,	    r->display_fd};
+	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	if (r->cgname[0]) {
 		cgroup__leave();
-		cgroup__remove(cgname);
+		cgroup__remove(r->cgname);
 	}
-	label__vm_release(&vl); /* restores every image label it changed */
+	label__vm_release(&r->vl); /* restores every image label it changed */
+}
+
+int vm__run(const struct run_opts *o)
+{
+	struct vm_run *r = calloc(1, sizeof(*r));
+	struct vm_plan *plan = calloc(1, sizeof(*plan));
+	int status = CV_EXIT_ERROR;
+
+	if (!r || !plan) {
+		log__err("out of memory");
+		free(r);
+		free(plan);
+		return status;
+	}
+	r->o = o;
+	r->plan = plan;
+	r->status = -1;
+	r->ctl = r->pidfd = r->sfd = r->ctl_listen = r->display_ro = r->input = r->diag = -1;
+	r->kvm = r->kernel = r->initrd = r->ram = r->worker_ctl = r->exe = r->sink = -1;
+	r->ser_out = r->ser_in = r->display_fd = r->diag_w = -1;
+	r->vnc.listen_fd = r->vnc.ws_fd = r->vnc.display_ro = -1;
+	r->vnc.cert_fd = r->vnc.key_fd = r->vnc.input_fd = r->vnc.pidfd = r->vnc.ctl = -1;
+	vm_ids(&r->ids_store, o->seccomp_log);
+	r->ids_store.ncpus = o->ncpus;
+
+	if (run__open(r) == 0 && run__plan(r) == 0 && run__spawn(r) == 0)
+		status = supervise(r);
+	run__close(r);
 	free(r);
 	free(plan);
 	return status;

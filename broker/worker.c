@@ -4,7 +4,10 @@
 #include <stdio.h>
 
 #include "seccomp/jail.h"
+#include "vmplan.h"
 #include "sel.h"
+
+_Static_assert(VM_WORKER_MAX_FDS <= JAIL_MAX_FDS, "the worker's table must fit a jail spec");
 
 pid_t vm_spawn_worker(const struct vm_spawn *vs, int *pidfd, char *err, size_t n)
 {

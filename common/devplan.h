@@ -21,7 +21,8 @@ enum {
 	DEV_FD_EXTRA = 8,     /* irqfds, then kick ioeventfds, then backend fds */
 };
 
-#define DEV_PLAN_CFG 256
+#define DEV_PLAN_CFG	      256
+#define DEV_PLAN_MAX_BACKENDS 4 /* backend fds (image + backing files, TAP, ...) */
 
 struct dev_plan {
 	uint32_t magic;
@@ -37,5 +38,9 @@ struct dev_plan {
 	uint32_t pad;
 	uint8_t cfg[DEV_PLAN_CFG]; /* device-specific settings */
 };
+
+/* A device's settings blob must fit dev_plan.cfg: each <type>_cfg.h says so. */
+#define DEV_PLAN_CFG_FITS(type)                                                                    \
+	_Static_assert(sizeof(type) <= DEV_PLAN_CFG, #type " must fit dev_plan.cfg")
 
 #endif

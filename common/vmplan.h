@@ -25,11 +25,19 @@ enum {
 	CV_FD_FIRST_DEV = 8 /* device fds, as listed in vm_plan.devs */
 };
 
+/*
+ * The limits, each defined once: the broker, the vcpu-worker and the device
+ * processes derive theirs from these.
+ */
 #define VM_MAX_CPUS	    64
 #define VM_CMDLINE_MAX	    4096
-#define VM_MAX_DEVS	    16
+#define VM_MAX_DEVS	    16 /* device processes + in-process devices of one VM */
 #define VM_DEV_MAX_REGIONS  8
-#define VM_DEV_MAX_EVENTFDS 16
+#define VM_DEV_MAX_EVENTFDS 16 /* per device: irqfds (MSI-X vectors), and ioeventfds (queues) */
+#define VM_PCI_SLOTS	    32 /* device numbers on bus 0; 0 is the host bridge */
+/* The vcpu-worker's fd table: its own, then per device its channel, two
+ * doorbells, pidfd, irqfds and kicks (eight disks take 5 + 8 * 7). */
+#define VM_WORKER_MAX_FDS 192
 
 enum vm_region_kind { VM_REGION_PIO = 1, VM_REGION_MMIO = 2 };
 
@@ -53,7 +61,7 @@ enum vm_dev_transport {
 enum vm_dev_type {
 	VM_DEV_SERIAL = 1,
 	VM_DEV_TESTDEV = 2,
-	VM_DEV_VIRTIO_BLK = 3,
+	VM_DEV_VIRTIO = 3, /* any virtio-pci device process (vm_pci.virtio_id says which) */
 	VM_DEV_VGA = 4,
 	VM_DEV_INPUT = 5,
 };
@@ -122,6 +130,9 @@ enum vm_event_type {
 	VM_EV_MARK = 6,	      /* benchmark mark: value = mark id */
 	VM_EV_DEV_FAILED = 7, /* a device stopped answering: value = device index */
 };
+
+/* The plan is one SEQPACKET message: far below the default socket buffer. */
+_Static_assert(sizeof(struct vm_plan) <= 64 * 1024, "vm_plan must stay one small message");
 
 struct vm_event {
 	uint32_t type;

@@ -19,12 +19,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "devplan.h"
 #include "gmem.h"
 #include "ipc/msg.h"
+#include "vmplan.h"
 
 #define DEV_MAX_REGIONS	 IPC_MAX_REGIONS
-#define DEV_MAX_EVENTFDS 32
-#define DEV_MAX_BACKENDS 4
+#define DEV_MAX_EVENTFDS VM_DEV_MAX_EVENTFDS
+#define DEV_MAX_BACKENDS DEV_PLAN_MAX_BACKENDS
 
 struct dev_env {
 	struct gmem ram;	     /* guest RAM, only for devices that DMA (else host == NULL) */

@@ -1,15 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * net: virtio-net. Frames go between virtqueues in guest RAM (mapped
- * before lockdown) and the TAP fd the broker opened and configured (offloads
- * and vnet header size are set by the broker: no ioctl here).
+ * before lockdown) and the TAP fd the broker opened and configured (vnet
+ * header size, no offloads). The ioctls left act on those fds only as the
+ * guest negotiates: its offloads, and which TAP queues feed it.
  */
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+
 #include "profile.h"
 
 static const struct sc_rule net_rules[] = {
     PROFILE_BASE_RULES,
-    SC_ALLOW(readv, "receive a frame from TAP into header + buffer"),
-    SC_ALLOW(writev, "send a frame to TAP from header + guest buffers"),
+    SC_ALLOW(writev, "send a frame to the TAP: our checked header + the guest's buffers"),
+    SC_ALLOW_IF(ioctl, "TUNSETOFFLOAD: hand the guest only the offloads it accepted",
+		SC_ARG_EQ(1, TUNSETOFFLOAD)),
+    SC_ALLOW_IF(ioctl, "TUNSETQUEUE: attach/detach TAP queues as the guest enables queue pairs",
+		SC_ARG_EQ(1, TUNSETQUEUE)),
 };
 
 const struct profile profile_net = {

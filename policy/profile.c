@@ -3,13 +3,17 @@
 #include <string.h>
 
 #include "profile.h"
+#include "types.h"
 
-extern const struct profile profile_vcpu, profile_serial, profile_blk, profile_net, profile_vga,
-    profile_vnc, profile_input, profile_testdev, profile_screendump;
+#define X(t) extern const struct profile profile_##t;
+CV_PROCESS_TYPES(X)
+#undef X
 
 static const struct profile *const profiles[] = {
-    &profile_vcpu, &profile_serial, &profile_blk,     &profile_net,	   &profile_vga,
-    &profile_vnc,  &profile_input,  &profile_testdev, &profile_screendump, NULL,
+#define X(t) &profile_##t,
+    CV_PROCESS_TYPES(X)
+#undef X
+	NULL,
 };
 
 const struct profile *const *profile__all(void)

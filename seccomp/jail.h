@@ -46,7 +46,7 @@ struct jail_spec {
 	unsigned ncpus;	    /* the VM's vCPUs: ditto */
 };
 
-#define JAIL_MAX_FDS	     64
+#define JAIL_MAX_FDS	     192 /* the vcpu-worker's table is the largest (VM_WORKER_MAX_FDS) */
 #define JAIL_ENV_SECCOMP_LOG "CELLVM_SECCOMP_LOG"
 
 /*

@@ -11,10 +11,11 @@
 #include "log.h"
 
 #define FIRST_MSI_GSI 24
-#define MAX_ROUTES    (24 + 16 + 64)
+/* The 24 IOAPIC pins (and PIC lines), then every vector of every function. */
+#define MAX_ROUTES (FIRST_MSI_GSI + VM_MAX_DEVS * MSIX_MAX_VECTORS)
 
-/* Every MSI-X function of the VM, for rebuilding the routing table. */
-static struct msix *all[8];
+/* Every MSI-X function of the VM (at most one per device), for rebuilding the routing table. */
+static struct msix *all[VM_MAX_DEVS];
 static unsigned nall, next_gsi = FIRST_MSI_GSI;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 

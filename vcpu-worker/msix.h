@@ -13,8 +13,9 @@
 #include <stdint.h>
 
 #include "kvm.h"
+#include "vmplan.h"
 
-#define MSIX_MAX_VECTORS 16
+#define MSIX_MAX_VECTORS VM_DEV_MAX_EVENTFDS /* one irqfd each */
 
 struct msix_vec {
 	uint32_t addr_lo, addr_hi, data, ctrl;

@@ -10,13 +10,12 @@
 
 #include "abi.h"
 #include "device-procs/vga/display.h"
-#include "device-procs/virtio/virtio_pci.h"
+#include "device-procs/virtio/virtio_pci_regs.h"
 #include "iobus.h"
 #include "log.h"
 #include "msix.h"
 #include "remote.h"
 
-#define PCI_SLOTS     32
 #define PCI_COMMAND   0x04
 #define PCI_CMD_MEM   0x2
 #define PCI_BAR0      0x10
@@ -47,7 +46,7 @@ struct pci_fn {
 
 static struct vm *the_vm;
 static unsigned next_slot = 2; /* 0, 1: guest RAM */
-static struct pci_fn *slots[PCI_SLOTS];
+static struct pci_fn *slots[VM_PCI_SLOTS];
 static uint32_t cf8;
 static uint32_t next_bar = (uint32_t)CV_PCI_MMIO_BASE;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -217,7 +216,7 @@ static int bar_access(uint64_t addr, unsigned size, bool write, uint64_t *val)
 	unsigned bi = 0, region = 0;
 	uint64_t off = 0;
 	pthread_mutex_lock(&lock);
-	for (unsigned i = 0; i < PCI_SLOTS && !f; i++) {
+	for (unsigned i = 0; i < VM_PCI_SLOTS && !f; i++) {
 		if (!slots[i] || slots[i] == &host_bridge)
 			continue;
 		for (unsigned k = 0; k < 6 && !f; k++) {
@@ -311,7 +310,7 @@ int pci__add_virtio(struct vm *vm, const struct vm_dev *d, struct remote *r, uns
 		    char *err, size_t n)
 {
 	const struct vm_pci *p = &d->pci;
-	if (p->slot == 0 || p->slot >= PCI_SLOTS || slots[p->slot] ||
+	if (p->slot == 0 || p->slot >= VM_PCI_SLOTS || slots[p->slot] ||
 	    p->nvectors > MSIX_MAX_VECTORS || p->nvectors != d->nirqfd ||
 	    p->nkicks > VM_DEV_MAX_EVENTFDS) {
 		snprintf(err, n, "device %u: bad PCI plan", index);
@@ -347,7 +346,7 @@ int pci__add_vga(struct vm *vm, const struct vm_dev *d, struct remote *r, unsign
 {
 	const struct vm_pci *p = &d->pci;
 	(void)vm;
-	if (p->slot == 0 || p->slot >= PCI_SLOTS || slots[p->slot] || !p->mem_size ||
+	if (p->slot == 0 || p->slot >= VM_PCI_SLOTS || slots[p->slot] || !p->mem_size ||
 	    (p->mem_size & (p->mem_size - 1)) || p->mem_size < (1u << 20)) {
 		snprintf(err, n, "device %u: bad display plan", index);
 		return -EINVAL;

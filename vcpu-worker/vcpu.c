@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "cpuset.h"
 #include "iobus.h"
 #include "log.h"
 
@@ -267,10 +268,13 @@ int vcpu__start(struct vcpu *v)
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) == 0)
 		ncpu = CPU_COUNT(&allowed); /* no /sys to read in the jail */
 	if (ncpu > 1) {
-		/* Pin: the guest TSC offset shifts when a vCPU thread migrates. */
+		/* Pin: the guest TSC offset shifts when a vCPU thread migrates.
+		 * The (id mod n)-th allowed CPU (common/cpuset.h). */
 		cpu_set_t set;
 		CPU_ZERO(&set);
-		CPU_SET((int)(v->id % (unsigned)ncpu), &set);
+		int c = cpuset__nth(&allowed, v->id % (unsigned)ncpu);
+		if (c >= 0)
+			CPU_SET(c, &set);
 		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
 	}
 	int r = pthread_create(&v->thread, &attr, vcpu_thread, v);

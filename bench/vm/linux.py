@@ -53,7 +53,10 @@ def to_userspace(cmd, timeout=900):
     finally:
         p.kill()
         p.wait()
-    raise SystemExit(f"no user space within {timeout} s: {cmd[0]}\n{seen[-2000:].decode(errors='replace')}")
+    # A failed round is counted, not fatal (docs/boot.md, "Known problems").
+    print(f"no user space within {timeout} s: {cmd[0]}\n{seen[-2000:].decode(errors='replace')}",
+          file=sys.stderr)
+    return None
 
 
 def rounds(build, cache, n):
@@ -65,9 +68,17 @@ def rounds(build, cache, n):
             "-smp", "1", "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
             "-kernel", bz, "-initrd", initrd, "-append", CMDLINE]
     res = {"cellvm": [], "qemu": []}
+    failed = {"cellvm": 0, "qemu": 0}
     for _ in range(n):
         for name, cmd in (("cellvm", cellvm), ("qemu", qemu)):
-            res[name].append(to_userspace(cmd))
+            r = to_userspace(cmd)
+            if r is None:
+                failed[name] += 1
+            else:
+                res[name].append(r)
+    emit("boot.linux_failed_rounds", failed["cellvm"], "rounds", "qemu-microvm", failed["qemu"])
+    if not res["cellvm"] or not res["qemu"]:
+        raise SystemExit("no successful round for one of the VMMs")
     c = median([x[0] for x in res["cellvm"]])
     q = median([x[0] for x in res["qemu"]])
     emit("boot.linux_to_userspace_ms", c, "ms", "qemu-microvm", q)

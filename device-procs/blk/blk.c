@@ -38,34 +38,15 @@ static void blk_cfg_get(void *priv, uint8_t *c)
 	c[VIRTIO_BLK_CFG_WZ_MAY_UNMAP] = 1;
 }
 
+static void blk_handle(void *priv, unsigned q, const struct virtq_req *req)
+{
+	blk__handle(priv, q, req);
+}
+
 static void blk_kick(void *priv, unsigned q)
 {
 	struct blk_dev *d = priv;
-	struct virtq *vq = &d->vp.q[q].vq;
-	bool rechecked = false;
-
-	/* No kicks needed while we drain the ring. */
-	virtq__disable_notify(vq);
-	while (virtio_pci__queue_live(&d->vp, q)) {
-		int r = virtq__pop(vq, &d->scratch);
-		if (r < 0) {
-			virtio_pci__needs_reset(&d->vp, q);
-			return;
-		}
-		if (r == 0) {
-			/* Ask for kicks again, then look once more. */
-			if (rechecked)
-				return;
-			virtq__enable_notify(vq);
-			rechecked = true;
-			continue;
-		}
-		if (rechecked) {
-			virtq__disable_notify(vq);
-			rechecked = false;
-		}
-		blk__handle(d, q, &d->scratch);
-	}
+	virtio_pci__drain(&d->vp, q, &d->scratch, blk_handle);
 }
 
 static void blk_reset(void *priv)
@@ -83,6 +64,8 @@ static const struct virtio_dev_ops blk_virtio_ops = {
     .kick = blk_kick,
     .reset = blk_reset,
 };
+
+VIRTIO_PCI_DEV_STATE(struct blk_dev, vp);
 
 struct blk_dev *blk__new(struct blk_backend *be, const struct blk_params *p)
 {
@@ -155,25 +138,6 @@ static int blk_init(void *dev, struct dev_env *env)
 	return 0;
 }
 
-static uint64_t blk_read(void *dev, unsigned region, uint64_t off, unsigned size)
-{
-	struct blk_dev *d = dev;
-	return region == 0 ? virtio_pci__read(&d->vp, off, size) : 0;
-}
-
-static void blk_write(void *dev, unsigned region, uint64_t off, unsigned size, uint64_t val)
-{
-	struct blk_dev *d = dev;
-	if (region == 0)
-		virtio_pci__write(&d->vp, off, size, val);
-}
-
-static void blk_dev_kick(void *dev, unsigned i)
-{
-	struct blk_dev *d = dev;
-	virtio_pci__kick(&d->vp, i);
-}
-
 /* The image fds are used with positioned I/O only, never polled. */
 static bool blk_backend_wanted(void *dev, unsigned i)
 {
@@ -185,9 +149,7 @@ static bool blk_backend_wanted(void *dev, unsigned i)
 const struct dev_ops blk_dev_ops = {
     .name = "virtio-blk",
     .init = blk_init,
-    .read = blk_read,
-    .write = blk_write,
-    .kick = blk_dev_kick,
+    VIRTIO_PCI_DEV_OPS,
     .backend_ready = NULL,
     .backend_wanted = blk_backend_wanted,
 };

@@ -19,8 +19,7 @@
 
 #include "backend.h"
 #include "device-procs/device.h"
-
-#define VIRTIO_ID_BLOCK 2
+#include "device-procs/virtio/virtio_pci_regs.h"
 
 #define VIRTIO_BLK_F_SIZE_MAX	  1
 #define VIRTIO_BLK_F_SEG_MAX	  2

@@ -64,9 +64,9 @@ static void *blk_create(struct dev_env *env, char *err, size_t n)
 	if (open_chain(env, &c, &top, err, n) < 0)
 		return NULL;
 	struct blk_params p = {
-		.nqueues = c.nqueues ? c.nqueues : 1,
-		.queue_size = c.queue_size,
-		.nthreads = 8, /* docs/virtio.md: the pool's knee on this host */
+	    .nqueues = c.nqueues ? c.nqueues : 1,
+	    .queue_size = c.queue_size,
+	    .nthreads = BLK_THREADS,
 	};
 	memcpy(p.serial, c.serial, sizeof(p.serial));
 	if (env->nkickfd != p.nqueues || env->nirqfd != p.nqueues + 1) {
@@ -81,8 +81,8 @@ static void *blk_create(struct dev_env *env, char *err, size_t n)
 }
 
 const struct dev_desc dev__desc = {
-	.type = "blk",
-	.ops = &blk_dev_ops,
-	.limits = {.nregions = 1, .pio_mask = 0, .size = {VIRTIO_PCI_BAR0_SIZE}},
-	.create = blk_create,
+    .type = "blk",
+    .ops = &blk_dev_ops,
+    .limits = {.nregions = 1, .pio_mask = 0, .size = {VIRTIO_PCI_BAR0_SIZE}},
+    .create = blk_create,
 };

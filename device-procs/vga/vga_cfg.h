@@ -5,8 +5,11 @@
 
 #include <stdint.h>
 
+#include "devplan.h"
+
 struct vga_cfg {
 	uint32_t vram_size; /* bytes of video memory after the state page */
 };
+DEV_PLAN_CFG_FITS(struct vga_cfg);
 
 #endif

@@ -352,3 +352,51 @@ void virtio_pci__write(struct virtio_pci *vp, uint64_t off, unsigned size, uint6
 	}
 	/* ISR is read-only; the MSI-X pages belong to the vcpu-worker. */
 }
+
+void virtio_pci__drain(struct virtio_pci *vp, unsigned q, struct virtq_req *req,
+		       void (*fn)(void *priv, unsigned q, const struct virtq_req *req))
+{
+	struct virtq *vq = &vp->q[q].vq;
+	bool rechecked = false;
+
+	/* No kicks needed while we drain the ring. */
+	virtq__disable_notify(vq);
+	while (virtio_pci__queue_live(vp, q)) {
+		int r = virtq__pop(vq, req);
+		if (r < 0) {
+			virtio_pci__needs_reset(vp, q);
+			return;
+		}
+		if (r == 0) {
+			/* Ask for kicks again, then look once more. */
+			if (rechecked)
+				return;
+			virtq__enable_notify(vq);
+			rechecked = true;
+			continue;
+		}
+		if (rechecked) {
+			virtq__disable_notify(vq);
+			rechecked = false;
+		}
+		fn(vp->priv, q, req);
+	}
+}
+
+/* ---- dev_ops glue: a virtio device's state starts with its virtio_pci ---- */
+
+uint64_t virtio_pci__dev_read(void *dev, unsigned region, uint64_t off, unsigned size)
+{
+	return region == 0 ? virtio_pci__read(dev, off, size) : 0;
+}
+
+void virtio_pci__dev_write(void *dev, unsigned region, uint64_t off, unsigned size, uint64_t val)
+{
+	if (region == 0)
+		virtio_pci__write(dev, off, size, val);
+}
+
+void virtio_pci__dev_kick(void *dev, unsigned i)
+{
+	virtio_pci__kick(dev, i);
+}

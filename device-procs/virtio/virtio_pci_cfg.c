@@ -3,7 +3,7 @@
  * The PCI configuration header of a virtio-pci modern device. Pure: the
  * vcpu-worker links it to answer config cycles for a device process.
  */
-#include "virtio_pci.h"
+#include "virtio_pci_regs.h"
 
 #include <string.h>
 

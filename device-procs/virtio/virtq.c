@@ -173,6 +173,26 @@ int virtq__pop(struct virtq *vq, struct virtq_req *req)
 	}
 }
 
+void virtq__unpop(struct virtq *vq, uint16_t n)
+{
+	vq->last_avail = (uint16_t)(vq->last_avail - n);
+}
+
+void virtq__notify_on_more(struct virtq *vq)
+{
+	uint16_t idx = __atomic_load_n(&vq->avail[1], __ATOMIC_ACQUIRE);
+	if (vq->event_idx)
+		__atomic_store_n(&vq->used[2 + 4 * vq->size], idx, __ATOMIC_RELAXED);
+	else
+		__atomic_store_n(&vq->used[0], 0, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+bool virtq__avail_empty(struct virtq *vq)
+{
+	return __atomic_load_n(&vq->avail[1], __ATOMIC_ACQUIRE) == vq->last_avail;
+}
+
 void virtq__push(struct virtq *vq, uint16_t head, uint32_t written)
 {
 	volatile uint8_t *u = (volatile uint8_t *)vq->used;

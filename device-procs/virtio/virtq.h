@@ -85,6 +85,19 @@ int virtq__init(struct virtq *vq, const struct gmem *ram, uint16_t size, uint64_
  */
 int virtq__pop(struct virtq *vq, struct virtq_req *req);
 
+/*
+ * Give back the last n chains taken by virtq__pop, unused: the next pops
+ * read (and check) them again from the avail ring.
+ */
+void virtq__unpop(struct virtq *vq, uint16_t n);
+/*
+ * Ask for a kick when the driver makes more chains available than it has
+ * now, taken or not (a device waiting for enough buffers for one frame).
+ */
+void virtq__notify_on_more(struct virtq *vq);
+/* Has the driver made no chain available beyond those already taken? */
+bool virtq__avail_empty(struct virtq *vq);
+
 /* Return chain `head` to the driver with `written` bytes written. */
 void virtq__push(struct virtq *vq, uint16_t head, uint32_t written);
 

@@ -1,8 +1,12 @@
 #!/bin/sh
-# check-fc.sh POLICY: the file contexts of the store copy that
+# check-fc.sh POLICY POLICY-TYPES: the file contexts of the store copy that
 # link-policy.sh built next to POLICY give the installed paths their types
 # (the base policy's /usr/libexec(/.*)? must not win over cellvm.fc).
 set -u
+types=$2 # prints "TYPE DOMAIN" for every process type (policy/types.h)
+# device helpers: the types with a domain of their own (not the vcpu-worker's)
+helpers=$("$types" | awk '$1 != "vcpu" && $2 == "cellvm_" $1 "_t" { print $1 }')
+[ -n "$helpers" ] || { echo "no process types from $types"; exit 1; }
 fc="$1.root/etc/selinux/$(sed -n 's/^SELINUXTYPE=//p' /etc/selinux/config 2>/dev/null || echo default)/contexts/files/file_contexts"
 [ -f "$fc" ] || { echo "no $fc"; exit 1; }
 command -v matchpathcon >/dev/null || { echo "matchpathcon not installed"; exit 77; }
@@ -16,7 +20,7 @@ expect() {
 }
 for pre in /usr /usr/local; do
 	expect $pre/bin/cellvm cellvm_exec_t
-	for d in blk net vga vnc serial input testdev; do
+	for d in $helpers; do
 		expect $pre/libexec/cellvm/cellvm-$d cellvm_${d}_exec_t
 		expect $pre/libexec/cellvm/$d cellvm_${d}_exec_t
 	done

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sepol/sepol.h>
+
+#include "policy/profile.h"
 #include <sepol/policydb/services.h>
 
 enum expect { ALLOW, DENY_TE, DENY_MCS };
@@ -51,8 +53,47 @@ static void tally(bool allowed, const char *why, bool ok)
 	t->wrong += !ok;
 }
 
-static const char *const devices[] = {"blk", "net", "vga", "vnc", "serial", "input", "testdev"};
-#define NDEV (sizeof(devices) / sizeof(devices[0]))
+/*
+ * The SELinux domains of the VM's processes, derived from the one list of
+ * process types (profile__all(), policy/types.h): doms[] every distinct
+ * cellvm_X_t as "X", the vcpu-worker first; devices[] the same without it.
+ */
+static const char *doms_v[32];
+static size_t ndoms;
+#define doms	doms_v
+#define devices (doms_v + 1)
+#define NDEV	(ndoms - 1)
+
+static void load_domains(void)
+{
+	static char names[32][32];
+	for (const struct profile *const *pp = profile__all(); *pp; pp++) {
+		const char *t = (*pp)->selinux_type;
+		size_t len = strlen(t);
+		if (strncmp(t, "cellvm_", 7) || len < 10 || strcmp(t + len - 2, "_t") ||
+		    len - 9 >= sizeof(names[0])) {
+			fprintf(stderr, "profile %s: SELinux type %s is not cellvm_X_t\n",
+				(*pp)->type, t);
+			exit(1);
+		}
+		char x[32];
+		snprintf(x, sizeof(x), "%.*s", (int)(len - 9), t + 7);
+		bool seen = false;
+		for (size_t i = 0; i < ndoms; i++)
+			seen |= !strcmp(doms_v[i], x);
+		if (seen)
+			continue;
+		if (ndoms == sizeof(doms_v) / sizeof(doms_v[0]))
+			exit(1);
+		snprintf(names[ndoms], sizeof(names[0]), "%s", x);
+		doms_v[ndoms] = names[ndoms];
+		ndoms++;
+	}
+	if (!ndoms || strcmp(doms_v[0], "vcpu")) {
+		fprintf(stderr, "the first process type must be the vcpu-worker\n");
+		exit(1);
+	}
+}
 
 static void dom(char *out, size_t n, const char *name, const char *lvl)
 {
@@ -204,6 +245,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fclose(fp);
+	load_domains();
 
 	char s[128], t[128], s2[128], what[160];
 	printf("| # | check | subject | target | class | perms | result | verdict |\n");
@@ -230,9 +272,7 @@ int main(int argc, char **argv)
 	static const char *const host[] = {
 	    "etc_t", "shadow_t", "user_home_t", "var_lib_t",	"cellvm_conf_t", "cellvm_var_lib_t",
 	    "tmp_t", "proc_t",	 "sysfs_t",	"cellvm_exec_t"};
-	static const char *const doms[] = {"vcpu", "blk",    "net",   "vga",
-					   "vnc",  "serial", "input", "testdev"};
-	for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+	for (size_t i = 0; i < ndoms; i++) {
 		dom(s, sizeof(s), doms[i], LVL_A);
 		for (size_t j = 0; j < sizeof(host) / sizeof(host[0]); j++) {
 			obj(t, sizeof(t), host[j], "s0");
@@ -267,7 +307,7 @@ int main(int argc, char **argv)
 	cross_vm("serial", "cellvm_log_t", "file", "append,write");
 	cross_vm("input", "cellvm_input_ring_t", "file", "read,write,map");
 	cross_vm("testdev", "cellvm_testdev_ring_t", "file", "read,write,map");
-	for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+	for (size_t i = 0; i < ndoms; i++) {
 		char type[64];
 		snprintf(type, sizeof(type), "cellvm_%s_t", doms[i]);
 		/* the broker<->child socketpair, labelled with the child's context */
@@ -350,7 +390,7 @@ int main(int argc, char **argv)
 
 	/* --- what cellvm needs: broker -> children --- */
 	section("broker -> children: exec transitions, signals, fds");
-	for (size_t i = 0; i < sizeof(doms) / sizeof(doms[0]); i++) {
+	for (size_t i = 0; i < ndoms; i++) {
 		char type[64];
 		dom(t, sizeof(t), doms[i], LVL_A);
 		snprintf(what, sizeof(what), "broker execs %s (setexeccon)", doms[i]);

@@ -74,8 +74,9 @@ def check_process(pid, broker_ns):
     return name
 
 
-def case_status(cellvm, payload):
-    p = subprocess.Popen([cellvm, "run", "--kernel", payload, "--testdev", "ring"],
+def case_status(cellvm, payload, extra=(), want=("cellvm-vcpu", "cellvm-serial",
+                                                   "cellvm-testdev")):
+    p = subprocess.Popen([cellvm, "run", "--kernel", payload, "--testdev", "ring", *extra],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     try:
@@ -91,8 +92,7 @@ def case_status(cellvm, payload):
             kids = children(p.pid)
             try:
                 names = sorted(check_process(k, broker_ns) for k in kids)
-                missing = [w for w in ("cellvm-vcpu", "cellvm-serial", "cellvm-testdev")
-                           if w not in names]
+                missing = [w for w in want if w not in names]
                 if not missing:
                     break
                 last = f"no {missing} process among {names}"
@@ -110,6 +110,17 @@ def case_status(cellvm, payload):
         print(out.decode(errors="replace"), err.decode(errors="replace"))
     if p.returncode != 0:
         fail(f"exit status {p.returncode} after SIGTERM")
+
+
+def case_status_net(cellvm, payload):
+    """The same for cellvm-net (on a TAP of a network namespace of our own)
+    and cellvm-rng."""
+    if os.environ.get("CV_CONFINE_NETNS") != "1":
+        os.environ["CV_CONFINE_NETNS"] = "1"
+        os.execvp("unshare", ["unshare", "--net", "--", sys.executable] + sys.argv)
+    subprocess.run(["ip", "tuntap", "add", "dev", "cvtap0", "mode", "tap"], check=True)
+    case_status(cellvm, payload, ["--net", "tap=cvtap0", "--rng"],
+                ("cellvm-vcpu", "cellvm-serial", "cellvm-testdev", "cellvm-net", "cellvm-rng"))
 
 
 ACTIONS = {"openat": 1, "socket": 2, "execve": 3, "ptrace": 4, "kill": 5, "ioctl": 6}
@@ -141,6 +152,8 @@ def main():
         fail("/dev/kvm is absent: run this through tests/kvmhost/kvmhost (meson does)")
     if case == "status":
         case_status(cellvm, payload)
+    elif case == "status_net":
+        case_status_net(cellvm, payload)
     elif case == "misbehave":
         case_misbehave(cellvm, payload, False)
     elif case == "misbehave_log":

@@ -107,3 +107,31 @@ regs_seed('reads', [reg(R, 4, o, 0) for o in range(0, 0x40, 4)] +
 regs_seed('bad-enable', [reg(W, 1, 0x14, 3), reg(W, 4, 0x08, 1), reg(W, 4, 0x0c, 1),
                          reg(W, 1, 0x14, 0xb), reg(W, 2, 0x18, 12), reg(W, 2, 0x1c, 1),
                          reg(R, 1, 0x1000, 0), reg(3, 1, 0, 0)])
+
+# net-queues: tx area, then control, then rx (0x8000 bytes each), then data at 1 MiB
+NDATA = 0x100000
+
+
+def net_area(descs, heads, extra=()):
+    area = bytearray(0x8000)
+    place(area, 0, b''.join(descs))
+    place(area, 0x1000, struct.pack('<HH', 0, len(heads)) + b''.join(struct.pack('<H', h) for h in heads))
+    for off, blob in extra:
+        place(area, off, blob)
+    return bytes(area)
+
+
+def net_seed(name, feat, what, tx=b'', ctrl=b'', rx=b'', data=b''):
+    blob = bytes([feat, what]) + (tx or bytes(0x8000)) + (ctrl or bytes(0x8000)) + (rx or bytes(0x8000)) + data
+    os.makedirs(f'{root}/net-queues', exist_ok=True)
+    open(f'{root}/net-queues/{name}', 'wb').write(blob)
+
+
+frame = bytes(12) + bytes(range(60))
+net_seed('tx-frame', 0, 1, tx=net_area([desc(NDATA, len(frame), 0, 0)], [0]), data=frame)
+net_seed('tx-split-csum', 2, 1, tx=net_area([desc(NDATA, 5, F_NEXT, 1), desc(NDATA + 5, len(frame) - 5, 0, 0)], [0]),
+         data=bytes([1, 0, 0, 0, 0, 0, 14, 0, 16, 0, 0, 0]) + bytes(range(60)))
+net_seed('ctrl-promisc', 16, 2, ctrl=net_area([desc(NDATA, 3, F_NEXT, 1), desc(NDATA + 0x100, 1, F_WRITE, 0)], [0]),
+         data=bytes([0, 0, 1]))
+net_seed('rx-mrg', 1, 4, rx=net_area([desc(NDATA + 2048 * i, 2048, F_WRITE, 0) for i in range(16)],
+                                      list(range(16))))
