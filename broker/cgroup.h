@@ -11,8 +11,12 @@
 
 /* "cellvm/vm-<broker pid>" into name. */
 void cgroup__name(char *name, size_t n);
-/* Create it where the controllers are mounted and set memory and pids limits. */
-int cgroup__create(const char *name, uint64_t mem_limit, unsigned pids_max);
+/*
+ * Create it where the memory, pids and cpu controllers are (v1 or v2, found
+ * in /proc/self/mountinfo) and set the memory, pids and cpu (`cpus` CPUs'
+ * worth of time) limits. -1 (said why) when any of them cannot be set.
+ */
+int cgroup__create(const char *name, uint64_t mem_limit, unsigned pids_max, unsigned cpus);
 /*
  * Move the broker itself into it, so that every child starts there by
  * inheritance: on cgroup v1 each migration into a cgroup costs a kernel

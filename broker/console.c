@@ -8,6 +8,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #define CTRL_A 0x01
 
 static struct termios saved;
@@ -51,6 +53,25 @@ bool console__from_guest(struct console *c)
 		return false;
 	if (r < 0)
 		return errno == EAGAIN || errno == EINTR;
+	if (c->limit) {
+		static const char note[] = "\n[cellvm: serial log limit reached, output dropped]\n";
+		if (c->capped)
+			return true;
+		if ((unsigned long long)r > c->limit - c->written) {
+			/* The first byte past the limit: write up to it, say so once. */
+			r = (ssize_t)(c->limit - c->written);
+			c->written = c->limit;
+			c->capped = true;
+			if ((r > 0 && write(c->sink, buf, (size_t)r) < 0) ||
+			    write(c->sink, note, sizeof(note) - 1) < 0)
+				return true;
+			log__err("serial log reached its limit of %llu bytes: guest output is "
+				 "dropped from now on (--serial-limit)",
+				 c->limit);
+			return true;
+		}
+		c->written += (unsigned long long)r;
+	}
 	for (ssize_t off = 0; off < r;) {
 		ssize_t w = write(c->sink, buf + off, (size_t)(r - off));
 		if (w <= 0)

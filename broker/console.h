@@ -19,6 +19,9 @@ struct console {
 	bool raw;      /* the terminal was put in raw mode */
 	bool escape;   /* saw Ctrl-A */
 	bool stdin_open;
+	unsigned long long limit;   /* bytes the sink may receive (0: no cap) */
+	unsigned long long written; /* bytes it has received */
+	bool capped;		    /* output past the limit was dropped */
 };
 
 /*
@@ -27,7 +30,11 @@ struct console {
  */
 int console__open(struct console *c, int sink, bool interactive, int *dev_out, int *dev_in,
 		  char *err, size_t n);
-/* Relay guest output to stdout. Returns false at EOF. */
+/*
+ * Relay guest output to the sink; past c->limit bytes the rest is read and
+ * dropped (a guest must not fill the host's disk through COM1), said once on
+ * the sink and in the log. Returns false at EOF.
+ */
 bool console__from_guest(struct console *c);
 /* Relay stdin to the guest. Returns true if the user asked to quit (Ctrl-A x). */
 bool console__from_user(struct console *c);

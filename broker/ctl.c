@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "path.h"
 
 static int addr(const char *path, struct sockaddr_un *sa)
 {
@@ -24,18 +25,41 @@ static int addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
+/* The socket's directory (opened without following symlinks) and name in it. */
+static int listen_dir = -1;
+static char listen_name[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
 int ctl__listen(const char *path)
 {
 	struct sockaddr_un sa;
 	struct stat st;
+	const char *base;
 	if (addr(path, &sa) < 0)
 		return -1;
-	if (lstat(path, &st) == 0) {
+	int dir = path__open_parent(AT_FDCWD, path, false, &base);
+	if (dir < 0 || !*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+		log__err("--control %s: %s", path,
+			 dir >= 0	  ? "not a file name"
+			 : errno == ELOOP ? "a symbolic link in the path (cellvm follows none)"
+					  : strerror(errno));
+		if (dir >= 0)
+			close(dir);
+		return -1;
+	}
+	/* Bound through our directory fd: a path swapped after the check is not used. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/%s", dir, base);
+	if (strlen(base) >= sizeof(sa.sun_path) - 32) {
+		log__err("--control %s: name too long", path);
+		close(dir);
+		return -1;
+	}
+	if (fstatat(dir, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			log__err("--control %s: exists and is not a socket", path);
+			close(dir);
 			return -1;
 		}
-		unlink(path);
+		unlinkat(dir, base, 0); /* a stale socket of an earlier run */
 	}
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	mode_t old = umask(0077); /* the socket file: owner only */
@@ -45,9 +69,23 @@ int ctl__listen(const char *path)
 		log__err("--control %s: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		close(dir);
 		return -1;
 	}
+	listen_dir = dir;
+	snprintf(listen_name, sizeof(listen_name), "%s", base);
 	return fd;
+}
+
+void ctl__unlink(void)
+{
+	struct stat st;
+	if (listen_dir < 0)
+		return;
+	if (fstatat(listen_dir, listen_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISSOCK(st.st_mode))
+		unlinkat(listen_dir, listen_name, 0);
+	close(listen_dir);
+	listen_dir = -1;
 }
 
 static int request(const char *path, uint32_t cmd, int pass_fd, struct ctl_rep *rep)

@@ -26,8 +26,13 @@ struct ctl_rep {
 	char text[200];
 };
 
-/* Broker: bind and listen at path (an existing socket file is replaced). */
+/*
+ * Broker: bind and listen at path (an existing socket file is replaced);
+ * no symlink in any component of it is followed.
+ */
 int ctl__listen(const char *path);
+/* Remove the socket ctl__listen made, through the same directory fd. */
+void ctl__unlink(void);
 /* Client side: `cellvm status|stop|screendump --control PATH [OUT.png]`. */
 int ctl__client(int argc, char **argv);
 

@@ -150,8 +150,13 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 
 	char *const argv[] = {bin, NULL};
 	char con[LABEL_CON_MAX];
+	const char *xcon;
+	if (sel__exec_con(ids->label, d->type, con, sizeof(con), &xcon) < 0) {
+		snprintf(err, n, "device %s: no SELinux exec context", d->type);
+		goto out;
+	}
 	struct jail_spec spec = {
-	    .selinux_exec_con = sel__exec_con(ids->label, d->type, con, sizeof(con)),
+	    .selinux_exec_con = xcon,
 	    .setexec = sel__setexec,
 	    .type = d->type,
 	    .exe_fd = exe,
@@ -162,6 +167,8 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	    .gid = ids->gid,
 	    .cgroup = ids->cgroup,
 	    .seccomp_log = ids->seccomp_log,
+	    .guest_ram = d->needs_ram ? ram_size : 0,
+	    .ncpus = ids->ncpus,
 	};
 	d->pid = jail__spawn(&spec, &d->pidfd, err, n);
 	if (d->pid < 0)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "path.h"
 #include "device-procs/blk/blk_cfg.h"
 #include "device-procs/qcow2/qcow2.h"
 #include "device-procs/virtio/virtio_pci_regs.h"
@@ -15,16 +16,25 @@
 #define BLK_QUEUES     1
 #define BLK_QUEUE_SIZE 256
 
-static int open_image(const char *path, bool readonly)
+/*
+ * Open an image once (no symlink in any component; below dirfd for a
+ * backing file), label that fd and hand over that fd: the name is never
+ * looked up again.
+ */
+static int open_image(int dirfd, const char *path, const char *what, bool readonly, bool beneath,
+		      bool blockdev, struct vm_label *vl, enum image_kind kind)
 {
-	int fd = open(path, (readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY);
+	char why[200];
+	struct stat st;
+	int fd = path__open_input(dirfd, path, readonly ? O_RDONLY : O_RDWR, beneath, blockdev, &st,
+				  why, sizeof(why));
 	if (fd < 0) {
-		log__err("--disk %s: %s", path, strerror(errno));
+		log__err("--disk %s: %s", what, why);
 		return -1;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
-		log__err("--disk %s: not a regular file or block device", path);
+	/* sVirt: this VM's image label (or the read-only content type) before use. */
+	if (label__image_set_fd(vl, fd, path, kind, why, sizeof(why)) < 0) {
+		log__err("--disk %s: selinux: %s", what, why);
 		close(fd);
 		return -1;
 	}
@@ -41,26 +51,34 @@ static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk
 			 struct vm_label *vl)
 {
 	struct qcow2_chain chain;
-	char dir[8192], name[4096], fmt[32], why[200], path[8192];
+	char name[4096], fmt[32], why[200];
+	const char *base;
 	qcow2__chain_init(&chain);
-	snprintf(dir, sizeof(dir), "%s", o->path);
-	int fd = d->backend[0];
+	/* Each backing name is opened below the directory of the image naming it. */
+	int dir = path__open_parent(AT_FDCWD, o->path, false, &base);
+	if (dir < 0) {
+		log__err("--disk %s: its directory: %s", o->path,
+			 errno == ELOOP ? "a symbolic link in the path (cellvm follows none)"
+					: strerror(errno));
+		return -1;
+	}
+	int fd = d->backend[0], rc = -1;
 	for (;;) {
 		if (qcow2__chain_add(&chain, fd, why, sizeof(why)) < 0) {
 			log__err("--disk %s: %s", o->path, why);
-			return -1;
+			goto out;
 		}
 		int r = qcow2__probe_backing(fd, name, sizeof(name), fmt, sizeof(fmt), why,
 					     sizeof(why));
 		if (r < 0) {
 			log__err("--disk %s: %s", o->path, why);
-			return -1;
+			goto out;
 		}
 		if (r == 0)
-			return 0;
+			break;
 		if (c->nchain == BLK_MAX_CHAIN) {
 			log__err("--disk %s: backing chain deeper than %d", o->path, BLK_MAX_CHAIN);
-			return -1;
+			goto out;
 		}
 		uint8_t f = !strcmp(fmt, "raw")	    ? BLK_FMT_RAW
 			    : !strcmp(fmt, "qcow2") ? BLK_FMT_QCOW2
@@ -70,12 +88,14 @@ static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk
 			    "--disk %s: backing file %s has %s format; cellvm never guesses it "
 			    "(qemu-img rebase -F raw|qcow2)",
 			    o->path, name, fmt[0] ? "an unsupported" : "no recorded");
-			return -1;
+			goto out;
 		}
 		/*
 		 * The header is writable by the disk process: a compromised one could
 		 * name any host file here for the (root) broker to open on the next
-		 * run. Only names below the image's own directory are accepted.
+		 * run. Only names below the image's own directory are accepted, and
+		 * openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS enforces it on the
+		 * file itself (this check only gives the clearer message).
 		 */
 		if (name[0] == '/' || !strcmp(name, "..") || !strncmp(name, "../", 3) ||
 		    strstr(name, "/../") ||
@@ -83,28 +103,31 @@ static int backing_chain(const struct disk_opt *o, struct devproc *d, struct blk
 			log__err("--disk %s: backing file name '%s' leaves the image's directory "
 				 "(only relative names below it are accepted)",
 				 o->path, name);
-			return -1;
+			goto out;
 		}
-		/* Relative names are relative to the image that names them. */
-		char *slash = strrchr(dir, '/');
-		if (name[0] == '/' || !slash)
-			snprintf(path, sizeof(path), "%s", name);
-		else
-			snprintf(path, sizeof(path), "%.*s/%s", (int)(slash - dir), dir, name);
-		if (label__image_set(vl, path, IMAGE_READONLY, why, sizeof(why)) < 0) {
-			log__err("--disk %s: selinux: %s", o->path, why);
-			return -1;
-		}
-		fd = open_image(path, true);
+		char what[8300];
+		snprintf(what, sizeof(what), "%s: backing file %s", o->path, name);
+		fd = open_image(dir, name, what, true, true, false, vl, IMAGE_READONLY);
 		if (fd < 0)
-			return -1;
+			goto out;
 		d->backend[d->nbackend] = fd;
 		d->backend_why[d->nbackend++] = "a read-only backing file of the disk";
 		c->format[c->nchain++] = f;
-		snprintf(dir, sizeof(dir), "%s", path);
 		if (f == BLK_FMT_RAW)
-			return 0;
+			break;
+		/* Its own backing name is relative to its directory (below ours). */
+		int next = path__open_parent(dir, name, true, &base);
+		if (next < 0) {
+			log__err("--disk %s: %s", what, strerror(errno));
+			goto out;
+		}
+		close(dir);
+		dir = next;
 	}
+	rc = 0;
+out:
+	close(dir);
+	return rc;
 }
 
 int disk__prepare(const struct disk_opt *o, struct devproc *d, struct vm_label *vl)
@@ -112,14 +135,8 @@ int disk__prepare(const struct disk_opt *o, struct devproc *d, struct vm_label *
 	struct blk_cfg c;
 	memset(&c, 0, sizeof(c));
 
-	char why[200];
-	/* sVirt: this VM's image label (or the read-only content type) before use. */
-	if (label__image_set(vl, o->path, o->readonly ? IMAGE_READONLY : IMAGE_RW_PRIVATE, why,
-			     sizeof(why)) < 0) {
-		log__err("--disk %s: selinux: %s", o->path, why);
-		return -1;
-	}
-	int fd = open_image(o->path, o->readonly);
+	int fd = open_image(AT_FDCWD, o->path, o->path, o->readonly, false, o->blockdev, vl,
+			    o->readonly ? IMAGE_READONLY : IMAGE_RW_PRIVATE);
 	if (fd < 0)
 		return -1;
 	d->backend[0] = fd;

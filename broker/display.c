@@ -22,6 +22,7 @@
 #include "device-procs/vga/vga_cfg.h"
 #include "device-procs/vnc/vnc_plan.h"
 #include "log.h"
+#include "path.h"
 #include "seccomp/jail.h"
 #include "sel.h"
 
@@ -71,9 +72,25 @@ int display__parse_vnc(const char *s, struct vnc_opt *v)
 			r = copy_opt(v->tls_key, sizeof(v->tls_key), tok + 8, "tls-key");
 		else if (!strncmp(tok, "websocket=", 10))
 			r = copy_opt(v->ws_port, sizeof(v->ws_port), tok + 10, "websocket port");
-		else if (!strcmp(tok, "tls-only"))
+		else if (!strcmp(tok, "tls-only") || !strcmp(tok, "tls-only=on"))
 			v->tls_only = true;
-		else if (!strcmp(tok, "auth=none"))
+		else if (!strcmp(tok, "tls-only=off"))
+			v->tls_plain = true;
+		else if (!strncmp(tok, "origin=", 7)) {
+			/* scheme://host[:port], as a browser sends it; no spaces */
+			const char *o = tok + 7;
+			const char *h = !strncmp(o, "http://", 7)    ? o + 7
+					: !strncmp(o, "https://", 8) ? o + 8
+								     : NULL;
+			if (!h || !*h || strpbrk(h, " \t/") ||
+			    strlen(v->origins) + strlen(o) + 2 > sizeof(v->origins)) {
+				log__err("--vnc: origin=%s: expected http[s]://HOST[:PORT]", o);
+				return -1;
+			}
+			snprintf(v->origins + strlen(v->origins),
+				 sizeof(v->origins) - strlen(v->origins), "%s%s",
+				 v->origins[0] ? " " : "", o);
+		} else if (!strcmp(tok, "auth=none"))
 			v->auth_none = true;
 		else {
 			log__err("--vnc: unknown option '%s'", tok);
@@ -84,6 +101,14 @@ int display__parse_vnc(const char *s, struct vnc_opt *v)
 	}
 	if (!v->tls_cert[0] != !v->tls_key[0]) {
 		log__err("--vnc: tls-cert and tls-key go together");
+		return -1;
+	}
+	if (v->origins[0] && !v->ws_port[0]) {
+		log__err("--vnc: origin= is for websocket=");
+		return -1;
+	}
+	if (v->tls_only && v->tls_plain) {
+		log__err("--vnc: tls-only and tls-only=off");
 		return -1;
 	}
 	if (v->tls_only && !v->tls_cert[0]) {
@@ -139,12 +164,11 @@ static int listen_on(const char *host, const char *port, bool *loopback, const s
  * (SELinux checks an inherited fd against its open mode). */
 static int sealed_copy(const char *path, uint32_t *len, const struct vm_label *vl)
 {
-	int in = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char why[200];
 	struct stat st;
-	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
-	    st.st_size > (1 << 20)) {
-		log__err("--vnc %s: %s", path,
-			 in < 0 ? strerror(errno) : "not a small regular file");
+	int in = path__open_input(AT_FDCWD, path, O_RDONLY, false, false, &st, why, sizeof(why));
+	if (in < 0 || st.st_size <= 0 || st.st_size > (1 << 20)) {
+		log__err("--vnc %s: %s", path, in < 0 ? why : "not a small regular file");
 		if (in >= 0)
 			close(in);
 		return -1;
@@ -179,13 +203,14 @@ static int sealed_copy(const char *path, uint32_t *len, const struct vm_label *v
 
 static int read_password(const char *path, uint8_t *pw, uint32_t *len)
 {
-	char buf[256];
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char buf[256], why[200];
+	struct stat st;
+	int fd = path__open_input(AT_FDCWD, path, O_RDONLY, false, false, &st, why, sizeof(why));
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 	if (fd >= 0)
 		close(fd);
 	if (n < 0) {
-		log__err("--vnc password-file %s: %s", path, strerror(errno));
+		log__err("--vnc password-file %s: %s", path, fd < 0 ? why : strerror(errno));
 		return -1;
 	}
 	buf[n] = 0;
@@ -274,6 +299,9 @@ int display__prepare_vnc(const struct vnc_opt *v, int display_fd, struct vncproc
 		vp->flags |= VNC_PLAN_ALLOW_NONE;
 	if (v->tls_only)
 		vp->flags |= VNC_PLAN_TLS_ONLY;
+	if (v->tls_plain)
+		vp->flags |= VNC_PLAN_TLS_PLAIN;
+	snprintf(vp->origins, sizeof(vp->origins), "%s", v->origins);
 	if (vp->ws_fd >= 0)
 		vp->flags |= VNC_PLAN_HAS_WS;
 	return 0;
@@ -312,6 +340,13 @@ int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned sl
 		    (struct jail_fd){vp->key_fd, VNC_FD_KEY, "TLS private key (sealed memfd)"};
 	}
 	char *const argv[] = {"cellvm-vnc", NULL};
+	const char *xcon;
+	if (sel__exec_con(ids->label, "vnc", con, sizeof(con), &xcon) < 0) {
+		close(exe);
+		close(ctl[0]);
+		close(ctl[1]);
+		return -1;
+	}
 	struct jail_spec spec = {
 	    .type = "vnc",
 	    .exe_fd = exe,
@@ -322,7 +357,7 @@ int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned sl
 	    .gid = ids->gid,
 	    .cgroup = ids->cgroup,
 	    .seccomp_log = ids->seccomp_log,
-	    .selinux_exec_con = sel__exec_con(ids->label, "vnc", con, sizeof(con)),
+	    .selinux_exec_con = xcon,
 	    .setexec = sel__setexec,
 	};
 	vp->pid = jail__spawn(&spec, &vp->pidfd, err, sizeof(err));
@@ -344,6 +379,7 @@ int display__spawn_vnc(struct vncproc *vp, const struct vm_ids *ids, unsigned sl
 	};
 	memcpy(plan.password, vp->password, sizeof(plan.password));
 	snprintf(plan.name, sizeof(plan.name), "cellvm");
+	snprintf(plan.origins, sizeof(plan.origins), "%s", vp->origins);
 	if (send(ctl[0], &plan, sizeof(plan), MSG_NOSIGNAL) != (ssize_t)sizeof(plan))
 		log__err("vnc: cannot send its plan");
 	memset(&plan, 0, sizeof(plan));

@@ -26,13 +26,14 @@ struct vncproc {
 	uint8_t password[8];
 	uint32_t password_len;
 	uint32_t flags; /* VNC_PLAN_* */
+	char origins[512];
 	pid_t pid;
 	int pidfd, ctl;
 	unsigned restarts;
 };
 
-/* Parse
- * "HOST:PORT[,password-file=F][,tls-cert=F,tls-key=F][,tls-only][,websocket=PORT][,auth=none]". */
+/* Parse "HOST:PORT[,password-file=F][,tls-cert=F,tls-key=F][,tls-only[=off]]
+ * [,websocket=PORT][,origin=URL]...[,auth=none]". */
 int display__parse_vnc(const char *s, struct vnc_opt *v);
 /* Create the display memfd and describe the vga device; *display_fd is kept by the caller. */
 int display__prepare_vga(struct devproc *d, int *display_fd, const struct vm_label *vl);

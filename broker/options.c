@@ -25,7 +25,8 @@ void options__usage(FILE *f)
 		"  --memory SIZE     guest RAM, e.g. 256M, 2G (default 256M; 16M..1T)\n"
 		"  --cpus N          vCPUs (default 1)\n"
 		"  --serial MODE     stdio (default), file:PATH or none\n"
-		"  --disk PATH[,format=raw|qcow2][,readonly=on][,serial=ID]\n"
+		"  --serial-limit SIZE  a file:PATH log stops growing at SIZE (default 64M)\n"
+		"  --disk PATH[,format=raw|qcow2][,readonly=on][,serial=ID][,blockdev=on]\n"
 		"                    a virtio-blk disk (repeatable; the format is never\n"
 		"                    guessed from the content: raw unless told)\n"
 		"  --net tap=IFNAME[,mac=MAC]\n"
@@ -33,7 +34,7 @@ void options__usage(FILE *f)
 		"  --rng             a virtio-rng device (entropy from the host's getrandom)\n"
 		"  --vga             a Bochs VBE / bochs-display adapter (16 MiB video memory)\n"
 		"  --vnc HOST:PORT[,password-file=F][,tls-cert=F,tls-key=F][,tls-only]\n"
-		"        [,websocket=PORT][,auth=none]\n"
+		"        [,tls-only=off][,websocket=PORT][,origin=URL]...[,auth=none]\n"
 		"                    serve the display over VNC (implies --vga); auth=none\n"
 		"                    only on a loopback address\n"
 		"  --control PATH    control socket for cellvm status|stop|screendump\n"
@@ -103,7 +104,8 @@ int options__parse_disk(const char *s, struct disk_opt *d)
 	const char *comma = strchr(s, ',');
 	size_t plen = comma ? (size_t)(comma - s) : strlen(s);
 	if (plen == 0 || plen >= sizeof(d->path)) {
-		log__err("--disk %s: expected PATH[,format=raw|qcow2][,readonly=on][,serial=ID]",
+		log__err("--disk %s: expected "
+			 "PATH[,format=raw|qcow2][,readonly=on][,serial=ID][,blockdev=on]",
 			 s);
 		return -1;
 	}
@@ -127,6 +129,10 @@ int options__parse_disk(const char *s, struct disk_opt *d)
 			d->readonly = true;
 		} else if (!strcmp(kv, "readonly=off")) {
 			d->readonly = false;
+		} else if (!strcmp(kv, "blockdev=on")) {
+			d->blockdev = true;
+		} else if (!strcmp(kv, "blockdev=off")) {
+			d->blockdev = false;
 		} else if (!strncmp(kv, "serial=", 7) && strlen(kv + 7) <= 20) {
 			snprintf(d->serial, sizeof(d->serial), "%s", kv + 7);
 		} else {
@@ -163,6 +169,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 	    {"memory", required_argument, NULL, 'm'},
 	    {"cpus", required_argument, NULL, 'n'},
 	    {"serial", required_argument, NULL, 's'},
+	    {"serial-limit", required_argument, NULL, 'l'},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"seccomp-log", no_argument, NULL, 'L'},
@@ -182,6 +189,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 	o->mem_size = 256ULL << 20;
 	o->ncpus = 1;
 	o->serial = SERIAL_STDIO;
+	o->serial_limit = 64ULL << 20;
 	o->cmdline = "";
 	o->selinux = LABEL_AUTO;
 
@@ -223,6 +231,13 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 		case 's':
 			if (parse_serial(optarg, o) < 0)
 				return -1;
+			break;
+		case 'l':
+			if (options__parse_size(optarg, &o->serial_limit) < 0 ||
+			    o->serial_limit == 0) {
+				log__err("--serial-limit %s: expected a size such as 64M", optarg);
+				return -1;
+			}
 			break;
 		case 'v':
 			o->verbose++;

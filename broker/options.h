@@ -24,6 +24,7 @@ struct disk_opt {
 	char path[4096];
 	enum disk_format format; /* never probed from the content: raw unless told */
 	bool readonly;
+	bool blockdev; /* PATH may be a block device (blockdev=on); else regular files only */
 	char serial[21];
 };
 
@@ -34,8 +35,10 @@ struct vnc_opt {
 	char password_file[4096];
 	char tls_cert[4096], tls_key[4096];
 	bool tls_only;
+	bool tls_plain; /* tls-only=off: plain types beside VeNCrypt */
 	bool auth_none; /* explicitly unauthenticated: loopback only */
 	char ws_port[16];
+	char origins[512]; /* origin=URL..., space-separated: pages that may use websocket= */
 };
 
 struct run_opts {
@@ -46,6 +49,7 @@ struct run_opts {
 	unsigned ncpus;
 	enum serial_kind serial;
 	const char *serial_path;
+	uint64_t serial_limit; /* bytes a --serial file may grow to (docs/security.md) */
 	int verbose;
 	bool seccomp_log;   /* blocked syscalls are named before the process dies */
 	int testdev;	    /* 0 none, else enum vm_dev_transport of the test device */
@@ -61,7 +65,7 @@ struct run_opts {
 	struct vnc_opt vnc;  /* serve the display over VNC (implies vga) */
 };
 
-/* "PATH[,format=raw|qcow2][,readonly=on|off][,serial=ID]"; 0 or -1 (printed). */
+/* "PATH[,format=raw|qcow2][,readonly=on|off][,serial=ID][,blockdev=on|off]"; 0 or -1. */
 int options__parse_disk(const char *s, struct disk_opt *d);
 
 /* Parse argv after "run". Returns 0, 1 for --help (printed), -1 on error (printed). */

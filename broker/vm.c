@@ -36,6 +36,7 @@
 #include "guest_blob.h"
 #include "log.h"
 #include "net.h"
+#include "path.h"
 #include "sel.h"
 #include "spawn.h"
 #include "vmplan.h"
@@ -73,16 +74,18 @@ static int open_kvm(void)
 	return -1;
 }
 
-static int open_image(const char *what, const char *path)
+/* Opened once without following symlinks; that fd is labelled and loaded. */
+static int open_image(const char *what, const char *path, struct vm_label *vl)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	char why[256];
+	struct stat st;
+	int fd = path__open_input(AT_FDCWD, path, O_RDONLY, false, false, &st, why, sizeof(why));
 	if (fd < 0) {
-		log__err("%s %s: %s", what, path, strerror(errno));
+		log__err("%s %s: %s", what, path, why);
 		return -1;
 	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log__err("%s %s: not a regular file", what, path);
+	if (label__image_set_fd(vl, fd, path, IMAGE_READONLY, why, sizeof(why)) < 0) {
+		log__err("selinux: %s", why);
 		close(fd);
 		return -1;
 	}
@@ -148,9 +151,10 @@ static int create_ram(uint64_t size)
 
 static int open_serial_file(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0600);
+	char why[256];
+	int fd = path__open_log(path, why, sizeof(why));
 	if (fd < 0)
-		log__err("--serial file:%s: %s", path, strerror(errno));
+		log__err("--serial file:%s: %s", path, why);
 	return fd;
 }
 
@@ -334,9 +338,14 @@ static int screendump(struct vm_run *r, int out_fd, char *text, size_t n)
 	};
 	char *const argv[] = {"cellvm-screendump", NULL};
 	char con[LABEL_CON_MAX];
+	const char *xcon;
+	if (sel__exec_con(r->ids->label, "screendump", con, sizeof(con), &xcon) < 0) {
+		close(exe);
+		snprintf(text, n, "no SELinux exec context for the screendump process");
+		return -EPERM;
+	}
 	struct jail_spec spec = {.type = "screendump",
-				 .selinux_exec_con =
-				     sel__exec_con(r->ids->label, "screendump", con, sizeof(con)),
+				 .selinux_exec_con = xcon,
 				 .setexec = sel__setexec,
 				 .exe_fd = exe,
 				 .argv = argv,
@@ -749,20 +758,14 @@ static int run__open(struct vm_run *r)
 	 * I/O threads (eight disks would not start under a flat 64).
 	 */
 	unsigned pids = 64 + 2 * o->ncpus + BLK_THREADS * o->ndisks;
-	if (cgroup__create(r->cgname, o->mem_size + (512ULL << 20), pids) < 0 ||
+	/* CPU: the vCPUs plus one CPU's worth for the device processes and broker. */
+	if (cgroup__create(r->cgname, o->mem_size + (512ULL << 20), pids, o->ncpus + 1) < 0 ||
 	    cgroup__enter(r->cgname) < 0)
 		return -1;
 	/* Children inherit the VM's cgroup from the broker: no per-child join. */
 	r->ids_store.cgroup = NULL;
 
-	if ((o->kernel &&
-	     label__image_set(&r->vl, o->kernel, IMAGE_READONLY, err, sizeof(err)) < 0) ||
-	    (o->initrd &&
-	     label__image_set(&r->vl, o->initrd, IMAGE_READONLY, err, sizeof(err)) < 0)) {
-		log__err("selinux: %s", err);
-		return -1;
-	}
-	r->kernel = o->kernel ? open_image("--kernel", o->kernel) : demo_kernel_fd();
+	r->kernel = o->kernel ? open_image("--kernel", o->kernel, &r->vl) : demo_kernel_fd();
 	if (r->kernel < 0)
 		return -1;
 	if (!o->kernel && r->vl.active &&
@@ -770,7 +773,7 @@ static int run__open(struct vm_run *r)
 		log__err("selinux: %s", err);
 		return -1;
 	}
-	if (o->initrd && (r->initrd = open_image("--initrd", o->initrd)) < 0)
+	if (o->initrd && (r->initrd = open_image("--initrd", o->initrd, &r->vl)) < 0)
 		return -1;
 	if ((r->ram = create_ram(o->mem_size)) < 0 || sel__memfd(&r->vl, r->ram, "ram", false) < 0)
 		return -1;
@@ -785,6 +788,8 @@ static int run__open(struct vm_run *r)
 			return -1;
 		}
 		r->have_con = true;
+		if (o->serial == SERIAL_FILE)
+			r->con.limit = o->serial_limit;
 		if (o->serial != SERIAL_STDIO)
 			close(r->ser_in), r->ser_in = -1;
 	}
@@ -869,6 +874,15 @@ static int run__spawn(struct vm_run *r)
 		}
 		plan->ndevs++;
 	}
+	const char *vcpu_xcon;
+	if (sel__exec_con(&r->vl, "vcpu", vcpu_con, sizeof(vcpu_con), &vcpu_xcon) < 0)
+		return -1;
+	/* Its address space also holds the kernel and initrd it maps to load them. */
+	struct stat kst = {0}, ist = {0};
+	if (fstat(r->kernel, &kst) < 0 || (r->initrd >= 0 && fstat(r->initrd, &ist) < 0)) {
+		log__err("kernel/initrd: fstat: %s", strerror(errno));
+		return -1;
+	}
 	struct vm_spawn vs = {
 	    .exe = r->exe,
 	    .fds = r->fds,
@@ -877,7 +891,9 @@ static int run__spawn(struct vm_run *r)
 	    .gid = r->ids_store.gid,
 	    .seccomp_log = r->o->seccomp_log,
 	    .cgroup = NULL, /* inherited from the broker */
-	    .selinux_exec_con = sel__exec_con(&r->vl, "vcpu", vcpu_con, sizeof(vcpu_con)),
+	    .selinux_exec_con = vcpu_xcon,
+	    .guest_ram = r->o->mem_size + (uint64_t)kst.st_size + (uint64_t)ist.st_size,
+	    .ncpus = r->o->ncpus,
 	};
 	r->pid = vm_spawn_worker(&vs, &r->pidfd, err, sizeof(err));
 	/* The child has its copies (or failed): drop ours of what only it needs. */
@@ -933,7 +949,7 @@ static void run__close(struct vm_run *r)
 				close(vfds[i]);
 	}
 	if (r->ctl_listen >= 0)
-		unlink(r->o->control);
+		ctl__unlink();
 	int fds[] = {r->ctl,	 r->pidfd,  r->sfd,  r->ctl_listen, r->display_ro, r->kvm,
 		     r->kernel,	 r->initrd, r->ram,  r->worker_ctl, r->exe,	   r->sink,
 		     r->ser_out, r->ser_in, r->diag, r->diag_w,	    r->display_fd};

@@ -31,6 +31,8 @@ pid_t vm_spawn_worker(const struct vm_spawn *vs, int *pidfd, char *err, size_t n
 	    .selinux_exec_con = vs->selinux_exec_con,
 	    .setexec = sel__setexec,
 	    .seccomp_log = vs->seccomp_log,
+	    .guest_ram = vs->guest_ram,
+	    .ncpus = vs->ncpus,
 	};
 	return jail__spawn(&spec, pidfd, err, n);
 }

@@ -4,6 +4,7 @@
 #define CELLVM_WORKER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "spawn.h"
@@ -17,6 +18,8 @@ struct vm_spawn {
 	bool seccomp_log;
 	const char *cgroup;
 	const char *selinux_exec_con; /* NULL: unlabelled */
+	uint64_t guest_ram;	      /* RAM + kernel + initrd: its RLIMIT_AS scales with these */
+	unsigned ncpus;
 };
 
 pid_t vm_spawn_worker(const struct vm_spawn *vs, int *pidfd, char *err, size_t n);

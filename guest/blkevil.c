@@ -1217,6 +1217,29 @@ static int c_pci_cfg(void)
  */
 static volatile int race_run, race_started;
 
+/* The second cpu is started once and then runs each case's job in turn. */
+static void (*volatile ap_job)(unsigned int cpu);
+
+__attribute__((force_align_arg_pointer)) static void ap_loop(unsigned int cpu)
+{
+	for (;;) {
+		while (!ap_job)
+			cpu_relax();
+		ap_job(cpu);
+		ap_job = 0;
+	}
+}
+
+static int ap_run(void (*fn)(unsigned int cpu))
+{
+	while (ap_job)
+		cpu_relax();
+	ap_job = fn;
+	if (rt_smp_online < 2 && rt_smp_start(ap_loop))
+		return -1;
+	return 0;
+}
+
 static uint64_t rng(uint64_t *x)
 {
 	*x ^= *x << 13;
@@ -1289,7 +1312,7 @@ static int c_race(void)
 		return 0;
 	}
 	race_run = 1;
-	if (rt_smp_online < 2 && rt_smp_start(race_ap))
+	if (ap_run(race_ap))
 		return fail("cannot start the second cpu");
 	end = rdtsc() + 5 * rt_tsc_hz();
 	while (!race_started && rdtsc() < end)
@@ -1320,6 +1343,68 @@ static int c_race(void)
 	    how, sizeof(how),
 	    "%u rounds: %u OK, %u error, %u NEEDS_RESET, %u status elsewhere, %u unanswered", n,
 	    cnt[O_OK], cnt[O_ERR], cnt[O_NR], cnt[O_BAD], cnt[O_HANG]);
+	return 0;
+}
+
+/*
+ * Two vCPUs: one moves BAR0 back and forth (decoding on) while the other
+ * reads a device register at both places. Each read hits the device at the
+ * BAR's place at that moment or nothing (all ones); a read must never reach
+ * the device at an offset computed from a BAR that moved meanwhile.
+ */
+static volatile int bar_run, bar_started;
+static volatile uint32_t bar_moves;
+static uint32_t bar_at[2];
+
+__attribute__((force_align_arg_pointer)) static void bar_ap(unsigned int cpu)
+{
+	(void)cpu;
+	bar_started = 1;
+	while (bar_run) {
+		pci_write32(blk.pci.bdf, 0x10, bar_at[bar_moves & 1]);
+		bar_moves++;
+	}
+	bar_started = 0;
+}
+
+static int c_bar_race(void)
+{
+	unsigned i, n = (unsigned)rt_cmdline_u64("bar_race_iters", 20000), hits = 0, misses = 0;
+	uint64_t size, end;
+
+	if (rt_smp_expected() < 2) {
+		rt_snprintf(how, sizeof(how), "skipped: needs cpus=2");
+		return 0;
+	}
+	bar_at[0] = (uint32_t)pci_bar(blk.pci.bdf, 0, &size);
+	bar_at[1] = 0xd0000000u;
+	if (!bar_at[0] || size < 0x1000)
+		return fail("BAR0");
+	bar_run = 1;
+	if (ap_run(bar_ap))
+		return fail("cannot start the second cpu");
+	end = rdtsc() + 5 * rt_tsc_hz();
+	while (!bar_started && rdtsc() < end)
+		cpu_relax();
+	if (!bar_started)
+		return fail("second cpu did not start");
+	for (i = 0; i < n; i++) {
+		uint16_t v = mmio_read16(bar_at[i & 1] + C_NUMQ);
+		if (v == 0xffff)
+			misses++;
+		else if (v == 1)
+			hits++;
+		else
+			break;
+	}
+	bar_run = 0;
+	while (bar_started)
+		cpu_relax();
+	bar0_set(bar_at[0]);
+	if (i < n)
+		return fail("a read during BAR moves returned a wrong queue count");
+	rt_snprintf(how, sizeof(how), "%u reads during %u BAR moves: %u answered, %u unmapped", n,
+		    bar_moves, hits, misses);
 	return 0;
 }
 
@@ -1382,6 +1467,7 @@ static const struct evcase cases[] = {
     {"bar_move", c_bar_move},
     {"pci_cfg", c_pci_cfg},
     {"race", c_race},
+    {"bar_race", c_bar_race},
 };
 
 static int run(unsigned k)

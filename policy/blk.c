@@ -22,9 +22,9 @@ static const struct sc_rule blk_rules[] = {
     SC_ALLOW_IF(pwritev2, "cached writes on the main loop; RWF_NOWAIT only, never blocks on a disk",
 		SC_ARG_EQ(5, RWF_NOWAIT)),
     SC_ALLOW(fdatasync, "VIRTIO_BLK_T_FLUSH"),
-    SC_ALLOW_IF(fallocate, "discard / write-zeroes: punch a hole, keep the size",
+    SC_ALLOW_IF(fallocate, "discard / write-zeroes with UNMAP: punch a hole, keep the size",
 		SC_ARG_EQ(1, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)),
-    SC_ALLOW_IF(fallocate, "write-zeroes without unmap: zero a range, keep the size",
+    SC_ALLOW_IF(fallocate, "write-zeroes without UNMAP: zero the range, keep it allocated",
 		SC_ARG_EQ(1, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE)),
     SC_ALLOW(fstat, "image size at start-up"),
     SC_ALLOW(lseek, "size of a block-device image (SEEK_END) at start-up"),
@@ -47,4 +47,6 @@ const struct profile profile_blk = {
     PROFILE_RLIMITS(PROFILE_RL(RLIMIT_CORE, 0), PROFILE_RL(RLIMIT_NOFILE, 64),
 		    PROFILE_RL(RLIMIT_NPROC, 32), PROFILE_RL(RLIMIT_MEMLOCK, 0),
 		    PROFILE_RL(RLIMIT_MSGQUEUE, 0)),
+    /* Guest RAM, the ring, qcow2 caches; a stack and a malloc arena per I/O thread. */
+    .as_over_ram = 1ULL << 30,
 };

@@ -72,6 +72,12 @@ struct profile {
 	bool landlock_scope;	  /* deny abstract unix sockets and signals out (ABI >= 6) */
 	struct profile_rlimit rlimits[PROFILE_MAX_RLIMITS];
 	unsigned nrlimits;
+	/*
+	 * RLIMIT_AS of a process that maps guest RAM, which differs per VM: the
+	 * RAM (jail_spec.guest_ram) + as_over_ram + as_per_vcpu per vCPU. 0: no limit.
+	 */
+	uint64_t as_over_ram;
+	uint64_t as_per_vcpu;
 };
 
 /* The profile for a process type, or NULL. */

@@ -73,4 +73,7 @@ const struct profile profile_vcpu = {
     PROFILE_RLIMITS(PROFILE_RL(RLIMIT_CORE, 0), PROFILE_RL(RLIMIT_NOFILE, 256),
 		    PROFILE_RL(RLIMIT_NPROC, 256), PROFILE_RL(RLIMIT_MEMLOCK, 0),
 		    PROFILE_RL(RLIMIT_FSIZE, 0), PROFILE_RL(RLIMIT_MSGQUEUE, 0)),
+    /* Guest RAM, the binary, rings and maps; a stack and a malloc arena per vCPU thread. */
+    .as_over_ram = 512ULL << 20,
+    .as_per_vcpu = 96ULL << 20,
 };

@@ -269,6 +269,15 @@ static void __attribute__((noreturn)) child_main(struct plan *pl)
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
 			child_fail(ew, "rlimits", p->rlimits[i].name, errno);
 	}
+	if (p->as_over_ram) {
+		/* Fail closed: a profile with a RAM-scaled limit needs the RAM size. */
+		if (!s->guest_ram)
+			child_fail(ew, "rlimits", "RLIMIT_AS (no guest RAM size)", EINVAL);
+		rl.rlim_cur = rl.rlim_max =
+		    s->guest_ram + p->as_over_ram + (uint64_t)s->ncpus * p->as_per_vcpu;
+		if (setrlimit(RLIMIT_AS, &rl) < 0)
+			child_fail(ew, "rlimits", "RLIMIT_AS", errno);
+	}
 
 	for (unsigned i = 0; i < pl->ncg; i++) {
 		int fd = open(pl->cg_procs[i], O_WRONLY | O_CLOEXEC);

@@ -16,6 +16,7 @@
 #define CELLVM_JAIL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -40,7 +41,9 @@ struct jail_spec {
 	/* If set, called in the child instead (before the mounts) to set the
 	 * exec context: libselinux's setexeccon_raw, so label tests can mock it. */
 	int (*setexec)(const char *con);
-	bool seccomp_log; /* passed on for information; the child chooses at lockdown */
+	bool seccomp_log;   /* passed on for information; the child chooses at lockdown */
+	uint64_t guest_ram; /* bytes of guest RAM it maps: scales the profile's RLIMIT_AS */
+	unsigned ncpus;	    /* the VM's vCPUs: ditto */
 };
 
 #define JAIL_MAX_FDS	     192 /* the vcpu-worker's table is the largest (VM_WORKER_MAX_FDS) */

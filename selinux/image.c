@@ -57,6 +57,7 @@ struct label_image {
 	enum image_kind kind;
 	dev_t dev;
 	ino_t ino;
+	int fd; /* the broker's own fd of it (label__image_set_fd), or -1 */
 };
 
 static int open_image(const char *path, struct stat *st, char *err, size_t n)
@@ -124,7 +125,7 @@ static int target_con(const struct vm_label *vl, const char *cur, enum image_kin
 }
 
 static int remember(struct vm_label *vl, const char *path, enum image_kind kind,
-		    const struct stat *st)
+		    const struct stat *st, int keep_fd)
 {
 	struct label_image *v = realloc(vl->images, (vl->nimages + 1) * sizeof(*v));
 	if (!v)
@@ -133,23 +134,15 @@ static int remember(struct vm_label *vl, const char *path, enum image_kind kind,
 	char *p = strdup(path);
 	if (!p)
 		return -1;
-	v[vl->nimages++] = (struct label_image){p, kind, st->st_dev, st->st_ino};
+	v[vl->nimages++] = (struct label_image){p, kind, st->st_dev, st->st_ino, keep_fd};
 	return 0;
 }
 
-int label__image_set(struct vm_label *vl, const char *path, enum image_kind kind, char *err,
-		     size_t n)
+/* Label the image open (and flocked) as fd; keep_fd goes into vl's record. */
+static int image_set(struct vm_label *vl, int fd, const struct stat *stp, const char *path,
+		     enum image_kind kind, int keep_fd, char *err, size_t n)
 {
-	if (!vl->active)
-		return 0;
-	if (kind != IMAGE_RW_PRIVATE && kind != IMAGE_RW_SHARED && kind != IMAGE_READONLY) {
-		label__errf(err, n, "%s: bad image kind", path);
-		return -1;
-	}
-	struct stat st;
-	int fd = open_image(path, &st, err, n);
-	if (fd < 0)
-		return -1;
+	const struct stat st = *stp;
 	int rc = -1;
 	char *cur = NULL;
 	char want[LABEL_CON_MAX];
@@ -197,7 +190,7 @@ int label__image_set(struct vm_label *vl, const char *path, enum image_kind kind
 			goto undo;
 		}
 	}
-	if (remember(vl, path, kind, &st) < 0) {
+	if (remember(vl, path, kind, &st, keep_fd) < 0) {
 		label__errf(err, n, "out of memory");
 		/* give the reference back */
 		if (ref > 0)
@@ -217,13 +210,63 @@ undo:
 	fremovexattr(fd, XATTR_REF);
 out:
 	freecon(cur);
+	return rc;
+}
+
+int label__image_set(struct vm_label *vl, const char *path, enum image_kind kind, char *err,
+		     size_t n)
+{
+	if (!vl->active)
+		return 0;
+	if (kind != IMAGE_RW_PRIVATE && kind != IMAGE_RW_SHARED && kind != IMAGE_READONLY) {
+		label__errf(err, n, "%s: bad image kind", path);
+		return -1;
+	}
+	struct stat st;
+	int fd = open_image(path, &st, err, n);
+	if (fd < 0)
+		return -1;
+	int rc = image_set(vl, fd, &st, path, kind, -1, err, n);
 	close(fd);
+	return rc;
+}
+
+int label__image_set_fd(struct vm_label *vl, int image_fd, const char *name, enum image_kind kind,
+			char *err, size_t n)
+{
+	if (!vl->active)
+		return 0;
+	if (kind != IMAGE_RW_PRIVATE && kind != IMAGE_RW_SHARED && kind != IMAGE_READONLY) {
+		label__errf(err, n, "%s: bad image kind", name);
+		return -1;
+	}
+	/* Our own description of the same open file: kept to restore the label. */
+	int fd = fcntl(image_fd, F_DUPFD_CLOEXEC, 3);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode))) {
+		label__errf(err, n, "%s: not a regular file or block device", name);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (lock_bounded(fd) < 0) {
+		label__errf(err, n, "%s: flock: %s (held by another process)", name,
+			    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	int rc = image_set(vl, fd, &st, name, kind, fd, err, n);
+	flock(fd, LOCK_UN);
+	if (rc < 0)
+		close(fd);
 	return rc;
 }
 
 static void forget(struct vm_label *vl, size_t i)
 {
 	free(vl->images[i].path);
+	if (vl->images[i].fd >= 0)
+		close(vl->images[i].fd);
 	vl->images[i] = vl->images[--vl->nimages];
 	if (!vl->nimages) {
 		free(vl->images);
@@ -231,14 +274,10 @@ static void forget(struct vm_label *vl, size_t i)
 	}
 }
 
-int label__image_restore(struct vm_label *vl, const char *path, char *err, size_t n)
+static int image_restore(struct vm_label *vl, int fd, const struct stat *stp, const char *path,
+			 char *err, size_t n)
 {
-	if (!vl->active)
-		return 0;
-	struct stat st;
-	int fd = open_image(path, &st, err, n);
-	if (fd < 0)
-		return -1;
+	const struct stat st = *stp;
 	int rc = -1;
 	char *cur = NULL;
 	size_t i;
@@ -290,7 +329,40 @@ int label__image_restore(struct vm_label *vl, const char *path, char *err, size_
 	rc = 0;
 out:
 	freecon(cur);
+	return rc;
+}
+
+int label__image_restore(struct vm_label *vl, const char *path, char *err, size_t n)
+{
+	if (!vl->active)
+		return 0;
+	struct stat st;
+	int fd = open_image(path, &st, err, n);
+	if (fd < 0)
+		return -1;
+	int rc = image_restore(vl, fd, &st, path, err, n);
 	close(fd);
+	return rc;
+}
+
+/* Restore the last image of vl through the fd kept for it: never by name. */
+static int restore_kept(struct vm_label *vl, char *err, size_t n)
+{
+	struct label_image *im = &vl->images[vl->nimages - 1];
+	int fd = fcntl(im->fd, F_DUPFD_CLOEXEC, 3);
+	char *path = strdup(im->path);
+	struct stat st;
+	int rc = -1;
+	if (fd < 0 || !path || fstat(fd, &st) < 0)
+		label__errf(err, n, "%s: %s", path ? path : "image", strerror(errno));
+	else if (lock_bounded(fd) < 0)
+		label__errf(err, n, "%s: flock: %s (held by another process)", path,
+			    strerror(errno));
+	else
+		rc = image_restore(vl, fd, &st, path, err, n);
+	if (fd >= 0)
+		close(fd);
+	free(path);
 	return rc;
 }
 
@@ -300,7 +372,11 @@ void label__images_release(struct vm_label *vl)
 		char err[512] = "out of memory";
 		size_t before = vl->nimages;
 		char *path = strdup(vl->images[before - 1].path);
-		if (!path || label__image_restore(vl, path, err, sizeof(err)) < 0)
+		int rc = !path ? -1
+			 : vl->images[before - 1].fd >= 0
+			     ? restore_kept(vl, err, sizeof(err))
+			     : label__image_restore(vl, path, err, sizeof(err));
+		if (rc < 0)
 			log__err("restoring image label: %s", err);
 		/* the image could not even be opened: drop it all the same */
 		if (vl->nimages == before)

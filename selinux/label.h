@@ -109,6 +109,13 @@ int label__fd_set(const struct vm_label *vl, int fd, const char *type, char *err
  */
 int label__image_set(struct vm_label *vl, const char *path, enum image_kind kind, char *err,
 		     size_t n);
+/*
+ * The same for an image the caller opened (the broker: without following
+ * symlinks, path.c); labels that very file, never a name looked up again,
+ * and keeps a duplicate of fd to restore it on release. name is for messages.
+ */
+int label__image_set_fd(struct vm_label *vl, int fd, const char *name, enum image_kind kind,
+			char *err, size_t n);
 /* Drop vl's reference; the last user puts the original label back. */
 int label__image_restore(struct vm_label *vl, const char *path, char *err, size_t n);
 

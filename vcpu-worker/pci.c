@@ -213,7 +213,8 @@ static const struct iodev_ops cfg_ops = {cfg_read_port, cfg_write_port};
 static int bar_access(uint64_t addr, unsigned size, bool write, uint64_t *val)
 {
 	struct pci_fn *f = NULL;
-	unsigned bi = 0;
+	unsigned bi = 0, region = 0;
+	uint64_t off = 0;
 	pthread_mutex_lock(&lock);
 	for (unsigned i = 0; i < VM_PCI_SLOTS && !f; i++) {
 		if (!slots[i] || slots[i] == &host_bridge)
@@ -224,6 +225,9 @@ static int bar_access(uint64_t addr, unsigned size, bool write, uint64_t *val)
 			    addr + size <= (uint64_t)b->addr + b->size) {
 				f = slots[i];
 				bi = k;
+				/* Under the lock: another vCPU may move the BAR right after. */
+				off = addr - b->addr;
+				region = b->region;
 			}
 		}
 	}
@@ -233,7 +237,6 @@ static int bar_access(uint64_t addr, unsigned size, bool write, uint64_t *val)
 			*val = ~0ULL;
 		return 0;
 	}
-	uint64_t off = addr - f->bar[bi].addr;
 	uint64_t tab = VIRTIO_PCI_MSIX_TABLE_OFF, pba = VIRTIO_PCI_MSIX_PBA_OFF;
 	if (f->virtio && bi == 0 && off >= tab && off < tab + 16ull * f->msix.nvec) {
 		if (write)
@@ -247,7 +250,7 @@ static int bar_access(uint64_t addr, unsigned size, bool write, uint64_t *val)
 			*val = 0; /* pending interrupts wait in their irqfd counters */
 		return 0;
 	}
-	return remote__access(f->remote, false, f->bar[bi].region, off, size, write, val);
+	return remote__access(f->remote, false, region, off, size, write, val);
 }
 
 static int win_read(void *priv, unsigned region, uint64_t off, unsigned size, uint64_t *val)

@@ -19,6 +19,7 @@
 #define QCOW2_MAX_SIZE	       (1ull << 56)  /* virtual size limit */
 #define QCOW2_MAX_L1_BYTES     (32ull << 20) /* as QEMU */
 #define QCOW2_MAX_RT_BYTES     (8ull << 20)  /* as QEMU */
+#define QCOW2_SCAN_MAX	       (1ull << 20)  /* refcounts one allocation may inspect */
 #define QCOW2_MAX_BACKING_LEN  1023
 #define QCOW2_MAX_FMT_LEN      15
 #define QCOW2_MAX_SNAPSHOTS    65536

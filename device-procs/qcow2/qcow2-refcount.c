@@ -244,12 +244,25 @@ out:
 	return err;
 }
 
+/*
+ * A run of n free clusters. The scan below the end of the image inspects at
+ * most QCOW2_SCAN_MAX refcounts per allocation (a hostile image can mark
+ * every cluster in use with 1-bit refcounts); past them, or past the end,
+ * the run is taken at the end of the image, where nothing is allocated.
+ * Free clusters the scan did not reach are reused once a free lowers the hint.
+ */
 static int find_free_run(struct qcow2 *s, uint64_t n, uint64_t *start)
 {
-	uint64_t limit = QCOW2_MAX_SIZE >> s->cluster_bits;
-	uint64_t c = s->free_hint ? s->free_hint : 1, run = c;
-	for (; c < limit; c++) {
+	uint64_t c = s->free_hint ? s->free_hint : 1, run = c, seen = 0;
+	for (; c < s->host_end; c++) {
 		uint64_t rc;
+		if (seen++ == QCOW2_SCAN_MAX) {
+			/* Single clusters come from the end from now on (frees lower it). */
+			if (n == 1)
+				s->free_hint = s->host_end;
+			run = s->host_end;
+			break;
+		}
 		int err = qcow2__refcount_get(s, c, &rc);
 		if (err)
 			return err;
@@ -262,13 +275,28 @@ static int find_free_run(struct qcow2 *s, uint64_t n, uint64_t *start)
 			return 0;
 		}
 	}
-	return -ENOSPC;
+	if (run + n > QCOW2_MAX_SIZE >> s->cluster_bits)
+		return -ENOSPC;
+	/* Beyond the end nothing is allocated: a refcount there is corruption. */
+	for (c = run > s->host_end ? run : s->host_end; c < run + n; c++) {
+		uint64_t rc;
+		int err = qcow2__refcount_get(s, c, &rc);
+		if (err)
+			return err;
+		if (rc) {
+			qcow2__mark_corrupt(s, "refcount for a cluster beyond the end of the image",
+					    c << s->cluster_bits);
+			return -EIO;
+		}
+	}
+	*start = run;
+	return 0;
 }
 
 int64_t qcow2__alloc_clusters(struct qcow2 *s, uint64_t n)
 {
 	for (int tries = 0; tries < 16; tries++) {
-		uint64_t c;
+		uint64_t c = 0;
 		int err = find_free_run(s, n, &c);
 		if (err)
 			return err;

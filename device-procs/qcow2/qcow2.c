@@ -136,6 +136,51 @@ static bool entry_ok(const struct qcow2 *s, uint64_t e, uint64_t reserved)
 	       (!off || (off >= s->cs && off <= s->file_size && s->cs <= s->file_size - off));
 }
 
+/* In-place heapsort: glibc's qsort may call sysinfo(), outside the blk profile. */
+static void sift(uint64_t *v, size_t i, size_t n)
+{
+	for (size_t c; (c = 2 * i + 1) < n; i = c) {
+		if (c + 1 < n && v[c + 1] > v[c])
+			c++;
+		if (v[i] >= v[c])
+			return;
+		uint64_t t = v[i];
+		v[i] = v[c];
+		v[c] = t;
+	}
+}
+
+static void sort_u64(uint64_t *v, size_t n)
+{
+	for (size_t i = n / 2; i-- > 0;)
+		sift(v, i, n);
+	for (size_t end = n; end-- > 1;) {
+		uint64_t t = v[0];
+		v[0] = v[end];
+		v[end] = t;
+		sift(v, 0, end);
+	}
+}
+
+static int distinct_refblocks(const struct qcow2 *s, char *err, size_t n)
+{
+	int ret = 0;
+	uint64_t *v = malloc(s->rt_size * 8);
+	if (!v)
+		FAIL(-ENOMEM, "qcow2: out of memory for tables");
+	memcpy(v, s->rt, s->rt_size * 8);
+	sort_u64(v, s->rt_size);
+	for (uint64_t i = 1; i < s->rt_size; i++)
+		if (v[i] && v[i] == v[i - 1])
+			FAIL(-EINVAL,
+			     "qcow2: refcount block %#" PRIx64
+			     " is named twice in the refcount table",
+			     v[i]);
+fail:
+	free(v);
+	return ret;
+}
+
 static int load_tables(struct qcow2 *s, char *err, size_t n)
 {
 	int ret = 0;
@@ -169,6 +214,9 @@ static int load_tables(struct qcow2 *s, char *err, size_t n)
 			     "qcow2: refcount table entry %" PRIu64 " (%#" PRIx64 ") invalid", i,
 			     e);
 	}
+	/* Two entries naming one block would count each cluster twice over. */
+	if ((ret = distinct_refblocks(s, err, n)) < 0)
+		goto fail;
 fail:
 	return ret;
 }

@@ -32,6 +32,10 @@ _Static_assert(sizeof(struct vnc_input_msg) == 24, "fixed-size input message");
 #define VNC_OUT_MAX	 (48u << 20)  /* hard per-client output bound */
 #define VNC_CUT_TEXT_MAX (1u << 20)   /* larger ClientCutText drops the client */
 
+/* Clients before ServerInit: in all, and from one address (docs/security.md). */
+#define VNC_PREAUTH_MAX	     8
+#define VNC_PREAUTH_PER_PEER 4
+
 struct vnc_config {
 	int listen_fd;	  /* RFB listening socket (non-blocking), or -1 */
 	int ws_listen_fd; /* WebSocket (RFC 6455) listening socket, or -1 */
@@ -45,7 +49,15 @@ struct vnc_config {
 	size_t tls_cert_pem_len;
 	const uint8_t *tls_key_pem;
 	size_t tls_key_pem_len;
-	bool tls_only; /* offer only VeNCrypt (no plain VNC auth / None) */
+	bool tls_only;	    /* offer only VeNCrypt (no plain VNC auth / None): */
+	bool tls_plain_too; /* ...the default with TLS, unless this says otherwise */
+	/*
+	 * WebSocket: the Origins (space-separated, e.g. "http://127.0.0.1:6080")
+	 * whose pages may connect. An upgrade request with any other Origin
+	 * header is refused (NULL: every Origin); one without (not a browser)
+	 * is served.
+	 */
+	const char *ws_origins;
 	/* read-only mapping of the display memfd (vga/display.h layout) */
 	const uint8_t *display_map;
 	size_t display_map_size;
@@ -56,7 +68,7 @@ struct vnc_config {
 	int stop_fd;  /* readable => vnc__main returns 0; -1 if unused */
 	const char *name;	   /* desktop name sent in ServerInit */
 	unsigned drain_timeout_ms; /* drop a client that accepts no output this long (0: 10000) */
-	unsigned handshake_timeout_ms; /* drop clients not past ServerInit by then (0: 30000) */
+	unsigned handshake_timeout_ms; /* drop clients not past ServerInit by then (0: 10000) */
 	unsigned frame_interval_ms;    /* damage check period (0: 30) */
 };
 

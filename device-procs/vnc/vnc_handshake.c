@@ -4,6 +4,7 @@
  * VNC Authentication, VeNCrypt X509None/X509Vnc), ClientInit/ServerInit.
  * Each function is called by vproto__process() once enough bytes are in c->in.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "vnc_int.h"
@@ -18,8 +19,37 @@ static void fail_reason(struct vnc_client *c, const char *why)
 	vbuf__put(&c->out, why, strlen(why));
 }
 
+/* "too many authentication failures, try again in N s" while c's address is banned. */
+static bool banned(struct vnc_client *c, char *why, size_t n)
+{
+	uint64_t left = vthr__ban_left(c->srv, c);
+	if (left)
+		snprintf(why, n, "too many authentication failures, try again in %u s",
+			 (unsigned)((left + 999) / 1000));
+	return left != 0;
+}
+
+/* SecurityResult "failed", with the reason for RFB 3.8 clients; log says what (static). */
+static void auth_refused(struct vnc_client *c, const char *reason, const char *log)
+{
+	vbuf__u32(&c->out, 1);
+	if (c->minor >= 8)
+		fail_reason(c, reason);
+	vcli__kill(c, log);
+}
+
 static void send_challenge(struct vnc_client *c)
 {
+	char why[96];
+	if (banned(c, why, sizeof(why))) {
+		auth_refused(c, why, "too many authentication failures from this address");
+		return;
+	}
+	if (vthr__challenge_busy(c->srv, c)) {
+		auth_refused(c, "another authentication from this address is in progress",
+			     "another authentication from this address is in progress");
+		return;
+	}
 	vbuf__put(&c->out, c->challenge, 16);
 	c->state = CS_VNCAUTH;
 }
@@ -64,6 +94,18 @@ void vproto__version(struct vnc_client *c)
 	vproto__consume(c, 12);
 	if (c->minor < 0) {
 		vcli__kill(c, "bad protocol version");
+		return;
+	}
+	/* A banned address that needs a password is told why and for how long. */
+	char why[96];
+	if (!s->none_ok && (s->vncauth_ok || s->vencrypt_sub == VENC_X509VNC) &&
+	    banned(c, why, sizeof(why))) {
+		if (c->minor == 3)
+			vbuf__u32(&c->out, 0);
+		else
+			vbuf__u8(&c->out, 0);
+		fail_reason(c, why);
+		vcli__kill(c, "too many authentication failures from this address");
 		return;
 	}
 	if (c->minor == 3) {
@@ -125,6 +167,14 @@ void vproto__vncauth(struct vnc_client *c)
 {
 	const struct vnc_config *cfg = c->srv->cfg;
 	uint8_t want[16];
+	char why[96];
+	/* Checked when the answer arrives: challenges taken in parallel do not help. */
+	if (banned(c, why, sizeof(why))) {
+		vproto__consume(c, 16);
+		memset(c->challenge, 0, sizeof(c->challenge));
+		auth_refused(c, why, "too many authentication failures from this address");
+		return;
+	}
 	vnc__auth_response(cfg->password, cfg->password_len, c->challenge, want);
 	uint8_t diff = 0;
 	for (int i = 0; i < 16; i++)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <zlib.h>
 
 #include "display.h"
@@ -113,7 +114,7 @@ struct vnc_server;
 struct vnc_client {
 	struct vnc_server *srv;
 	int fd;
-	uint8_t peer[16]; /* peer address bytes, for auth throttling */
+	uint8_t peer[8]; /* throttling key: IPv4 address, or IPv6 /64 prefix */
 	uint8_t peer_len;
 	enum vnc_cstate state;
 	int minor;   /* RFB 3.minor */
@@ -160,16 +161,19 @@ struct vnc_client {
 	uint8_t last_buttons;
 };
 
-#define VNC_BAN_SLOTS 32
+#define VNC_BAN_SLOTS 64
 struct vnc_peer_ban {
-	uint8_t addr[16]; /* IPv4 or IPv6 address bytes */
-	uint8_t len;	  /* 0: free slot */
+	uint8_t addr[8]; /* IPv4 address or IPv6 /64 prefix (vnc_client.peer) */
+	uint8_t len;	 /* 0: free slot */
 	unsigned fails;
-	uint64_t until_ms;
+	uint64_t until_ms, last_ms;
 };
 
 struct vnc_server {
 	struct vnc_peer_ban bans[VNC_BAN_SLOTS];
+	/* failures from every address in the current minute (vnc_throttle.c) */
+	unsigned window_fails;
+	uint64_t window_start_ms, global_until_ms;
 	const struct vnc_config *cfg;
 	bool none_ok, vncauth_ok, vencrypt_ok;
 	uint32_t vencrypt_sub; /* VENC_X509VNC with a password, else VENC_X509NONE */
@@ -208,7 +212,12 @@ void vcli__rfb_feed(struct vnc_client *c, const uint8_t *p, size_t n);
 bool vcli__wire_put(struct vnc_client *c, const uint8_t *p, size_t n);
 
 /* vnc_throttle.c */
-bool vthr__banned(struct vnc_server *s, const struct vnc_client *c);
+/* The throttling key of a peer address: IPv4 (also v4-mapped), or an IPv6 /64. */
+void vthr__key(const struct sockaddr_storage *sa, uint8_t key[8], uint8_t *len);
+/* ms until c's address (or everyone, after a burst of failures) may try a password. */
+uint64_t vthr__ban_left(struct vnc_server *s, const struct vnc_client *c);
+/* Whether another client from c's address is waiting to answer a challenge. */
+bool vthr__challenge_busy(struct vnc_server *s, const struct vnc_client *c);
 void vthr__auth_result(struct vnc_server *s, const struct vnc_client *c, bool ok);
 
 /* vnc_handshake.c: one handshake step each, given enough bytes in c->in */

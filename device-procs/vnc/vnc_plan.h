@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define VNC_PLAN_MAGIC	 0x63766e70u /* "cvnp" */
-#define VNC_PLAN_VERSION 1
+#define VNC_PLAN_VERSION 2
 
 enum {
 	VNC_FD_CONTROL = 3, /* SEQPACKET: the plan in; hang-up = stop */
@@ -24,6 +24,7 @@ enum {
 #define VNC_PLAN_HAS_WS	    0x08
 #define VNC_PLAN_HAS_INPUT  0x10
 #define VNC_PLAN_HAS_TLS    0x20
+#define VNC_PLAN_TLS_PLAIN  0x40 /* tls-only=off: plain types beside VeNCrypt */
 
 struct vnc_plan {
 	uint32_t magic;
@@ -34,6 +35,8 @@ struct vnc_plan {
 	uint8_t password[8];
 	uint32_t cert_len, key_len;
 	char name[64]; /* desktop name, NUL-terminated */
+	/* WebSocket Origins allowed (origin=, space-separated; "": none), NUL-terminated */
+	char origins[512];
 };
 
 #endif

@@ -43,7 +43,8 @@ int main(int argc, char **argv)
 	ssize_t n = recv(VNC_FD_CONTROL, &plan, sizeof(plan), 0);
 	if (n != (ssize_t)sizeof(plan) || plan.magic != VNC_PLAN_MAGIC ||
 	    plan.version != VNC_PLAN_VERSION || plan.password_len > sizeof(plan.password) ||
-	    !memchr(plan.name, 0, sizeof(plan.name)))
+	    !memchr(plan.name, 0, sizeof(plan.name)) ||
+	    !memchr(plan.origins, 0, sizeof(plan.origins)))
 		log__die(1, "control: bad plan");
 
 	struct vnc_config c = {
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
 	    .loopback = plan.flags & VNC_PLAN_LOOPBACK,
 	    .allow_none = plan.flags & VNC_PLAN_ALLOW_NONE,
 	    .tls_only = plan.flags & VNC_PLAN_TLS_ONLY,
+	    .tls_plain_too = plan.flags & VNC_PLAN_TLS_PLAIN,
+	    .ws_origins = plan.origins,
 	    .password = plan.password_len ? plan.password : NULL,
 	    .password_len = plan.password_len,
 	    .input_fd = (plan.flags & VNC_PLAN_HAS_INPUT) ? VNC_FD_INPUT : -1,

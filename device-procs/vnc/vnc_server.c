@@ -102,8 +102,10 @@ int vsrv__init(struct vnc_server *s, const struct vnc_config *cfg)
 	}
 	bool have_pw = cfg->password && cfg->password_len > 0;
 	bool have_tls = cfg->tls_cert_pem && cfg->tls_key_pem;
-	s->none_ok = cfg->allow_none && !cfg->tls_only;
-	s->vncauth_ok = have_pw && !cfg->tls_only;
+	/* With TLS configured, plain types would let a man in the middle strip it. */
+	bool tls_only = cfg->tls_only || (have_tls && !cfg->tls_plain_too);
+	s->none_ok = cfg->allow_none && !tls_only;
+	s->vncauth_ok = have_pw && !tls_only;
 	s->vencrypt_sub = have_pw ? VENC_X509VNC : VENC_X509NONE;
 	if (have_tls && (have_pw || cfg->allow_none)) {
 		int r = vtls__init(s);
@@ -111,7 +113,7 @@ int vsrv__init(struct vnc_server *s, const struct vnc_config *cfg)
 			return r;
 		s->vencrypt_ok = true;
 	}
-	if (cfg->tls_only && !s->vencrypt_ok)
+	if (tls_only && !s->vencrypt_ok)
 		return -EINVAL;
 	if (!s->none_ok && !s->vncauth_ok && !s->vencrypt_ok) {
 		log__err("vnc: no security type configured");
@@ -252,6 +254,46 @@ bool vsrv__tick(struct vnc_server *s)
 	return changed;
 }
 
+/*
+ * Room for a new client from key: at most VNC_PREAUTH_PER_PEER clients of one
+ * address before ServerInit (else refused), at most VNC_PREAUTH_MAX in all and
+ * a free slot (else the oldest client still in its handshake is dropped for
+ * it). False when every slot holds a client past ServerInit.
+ */
+static bool make_room(struct vnc_server *s, const uint8_t *key, uint8_t len)
+{
+	unsigned pre = 0, mine = 0, used = 0;
+	struct vnc_client *oldest = NULL;
+	unsigned oi = 0;
+	for (unsigned i = 0; i < VNC_MAX_CLIENTS; i++) {
+		struct vnc_client *c = s->clients[i];
+		if (!c)
+			continue;
+		used++;
+		if (c->inited && c->state != CS_DEAD)
+			continue;
+		pre++;
+		if (len && c->peer_len == len && !memcmp(c->peer, key, len))
+			mine++;
+		if (!oldest || c->start_ms < oldest->start_ms)
+			oldest = c, oi = i;
+	}
+	if (mine >= VNC_PREAUTH_PER_PEER) {
+		log__info("vnc: refusing connection (%u unauthenticated from this address)", mine);
+		return false;
+	}
+	if (pre < VNC_PREAUTH_MAX && used < VNC_MAX_CLIENTS)
+		return true;
+	if (!oldest) {
+		log__info("vnc: refusing connection (client limit)");
+		return false;
+	}
+	log__info("vnc: client %u dropped: oldest unauthenticated, for a new connection", oi);
+	vcli__free(oldest);
+	s->clients[oi] = NULL;
+	return true;
+}
+
 static void accept_clients(struct vnc_server *s, int lfd, bool websocket)
 {
 	for (;;) {
@@ -260,30 +302,22 @@ static void accept_clients(struct vnc_server *s, int lfd, bool websocket)
 		int fd = accept4(lfd, (struct sockaddr *)&sa, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		struct vnc_client *c = vcli__new(s, fd, websocket);
+		uint8_t key[8], len;
+		vthr__key(&sa, key, &len);
+		struct vnc_client *c = make_room(s, key, len) ? vcli__new(s, fd, websocket) : NULL;
 		if (!c) {
-			log__info("vnc: refusing connection (client limit)");
 			close(fd);
 			continue;
 		}
-		if (sa.ss_family == AF_INET) {
-			memcpy(c->peer, &((struct sockaddr_in *)&sa)->sin_addr, 4);
-			c->peer_len = 4;
-		} else if (sa.ss_family == AF_INET6) {
-			memcpy(c->peer, &((struct sockaddr_in6 *)&sa)->sin6_addr, 16);
-			c->peer_len = 16;
-		}
-		if (vthr__banned(s, c)) {
-			vbuf__consume(&c->out, vbuf__pending(&c->out)); /* not even a greeting */
-			vcli__kill(c, "too many authentication failures from this address");
-		}
+		memcpy(c->peer, key, len);
+		c->peer_len = len;
 	}
 }
 
 static void reap(struct vnc_server *s)
 {
 	const struct vnc_config *cfg = s->cfg;
-	uint64_t hs = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms : 30000;
+	uint64_t hs = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms : 10000;
 	uint64_t drain = cfg->drain_timeout_ms ? cfg->drain_timeout_ms : 10000;
 	for (unsigned i = 0; i < VNC_MAX_CLIENTS; i++) {
 		struct vnc_client *c = s->clients[i];

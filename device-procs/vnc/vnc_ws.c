@@ -53,6 +53,25 @@ static bool has_token(const char *list, const char *tok)
 	return false;
 }
 
+/* No Origin header (not a browser), or one the allow-list names exactly. */
+static bool origin_ok(const char *allowed, const char *req)
+{
+	char origin[512];
+	if (!allowed)
+		return true;
+	if (!header(req, "Origin", origin, sizeof(origin)))
+		return !strcasestr(req, "\r\nOrigin:"); /* absent, or too long: refused */
+	size_t n = strlen(origin);
+	for (const char *p = allowed; *p;) {
+		p += strspn(p, " ");
+		size_t len = strcspn(p, " ");
+		if (len && len == n && !strncasecmp(p, origin, n))
+			return true;
+		p += len;
+	}
+	return false;
+}
+
 void vws__handshake(struct vnc_client *c)
 {
 	char req[sizeof(c->wire_in) + 1];
@@ -74,6 +93,12 @@ void vws__handshake(struct vnc_client *c)
 	    strlen(key) != 24) {
 		vbuf__put(&c->wire, "HTTP/1.1 400 Bad Request\r\n\r\n", 28);
 		vcli__kill(c, "bad WebSocket upgrade request");
+		return;
+	}
+	/* A page of any other site must not drive the console (docs/security.md). */
+	if (!origin_ok(c->srv->cfg->ws_origins, req)) {
+		vbuf__put(&c->wire, "HTTP/1.1 403 Forbidden\r\n\r\n", 26);
+		vcli__kill(c, "WebSocket Origin not allowed");
 		return;
 	}
 	bool binary = header(req, "Sec-WebSocket-Protocol", proto, sizeof(proto)) &&

@@ -58,6 +58,7 @@ struct opts {
 	int bad_target; /* >0: fd 1 goes to this target */
 	const char *selinux_con;
 	bool env_log; /* logging mode from jail_spec.seccomp_log, not argv */
+	bool no_ram;  /* leave jail_spec.guest_ram 0 (RLIMIT_AS of blk, vcpu) */
 };
 
 static pid_t spawn_probe(const char *probe, const char *type, const char *act, const struct opts *o,
@@ -89,6 +90,9 @@ static pid_t spawn_probe(const char *probe, const char *type, const char *act, c
 	    .cgroup = o ? o->cgroup : NULL,
 	    .selinux_exec_con = o ? o->selinux_con : NULL,
 	    .seccomp_log = o && o->env_log,
+	    /* blk and vcpu scale RLIMIT_AS with guest RAM: 64 MiB, one vCPU */
+	    .guest_ram = o && o->no_ram ? 0 : 64ULL << 20,
+	    .ncpus = 1,
 	};
 	memset(r, 0, sizeof(*r));
 	r->pidfd = -1;
@@ -630,6 +634,11 @@ static void test_fail_closed(void **state)
 	o.uid = (uid_t)-1; /* no such uid can be mapped */
 	expect_fail("serial", &o, "jail: uid_map failed: Invalid argument");
 	o.uid = 0;
+
+	/* blk's RLIMIT_AS scales with the guest RAM: none given, no start */
+	o.no_ram = true;
+	expect_fail("blk", &o, "jail: rlimits failed: RLIMIT_AS (no guest RAM size)");
+	o.no_ram = false;
 
 	o.bad_target = 40; /* above serial's RLIMIT_NOFILE */
 	expect_fail("serial", &o, "jail: fds failed:");

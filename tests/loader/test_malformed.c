@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <cmocka.h>
 
@@ -340,6 +342,69 @@ static void test_bad_arguments(void **state)
 	assert_int_equal(strlen(err), 3);
 }
 
+/*
+ * Issue 10 #9: the kernel is a mapping of a file its owner can change while
+ * the loader runs, so the program headers must be read once. They sit on a
+ * page of their own that faults on access; each fault there (after the
+ * loader touched another page of the file) counts as one more read of them.
+ */
+static uint8_t *tt_map, *tt_ph;
+static size_t tt_len;
+static unsigned tt_phdr_reads;
+
+static void tt_fault(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	uint8_t *a = si->si_addr;
+	if (a >= tt_ph && a < tt_ph + 4096) {
+		tt_phdr_reads++;
+		mprotect(tt_ph, 4096, PROT_READ);
+		mprotect(tt_map, (size_t)(tt_ph - tt_map), PROT_NONE);
+	} else if (a >= tt_map && a < tt_map + tt_len) {
+		mprotect(tt_map, (size_t)(tt_ph - tt_map), PROT_READ);
+		mprotect(tt_ph, 4096, PROT_NONE);
+	} else {
+		abort();
+	}
+}
+
+static void test_phdrs_read_once(void **state)
+{
+	struct gmem *gm = *state;
+	struct seg segs[] = {
+	    {1, 0x100000, 0x100000, 0x3000, 0x3000},
+	    {1, 0x200000, 0x200000, 0x3000, 0x2000},
+	    {1, 0x300000, 0x300000, 0x1000, 0x1000},
+	};
+	img_len = elf__build(img, sizeof(img), segs, 3, 0x100000, 4, 0x100010);
+	/* the same file with its program headers moved to a page of their own */
+	size_t data = (img_len + 4095) & ~(size_t)4095;
+	tt_len = data + 4096;
+	tt_map = mmap(NULL, tt_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(tt_map != MAP_FAILED);
+	tt_ph = tt_map + data;
+	memcpy(tt_map, img, img_len);
+	memcpy(tt_ph, img + 64, 56 * 4);
+	uint64_t phoff = data;
+	memcpy(tt_map + 32, &phoff, 8);
+	mprotect(tt_map, tt_len, PROT_READ);
+	mprotect(tt_ph, 4096, PROT_NONE);
+	struct sigaction sa = {.sa_sigaction = tt_fault, .sa_flags = SA_SIGINFO}, old;
+	sigaction(SIGSEGV, &sa, &old);
+	tt_phdr_reads = 0;
+	struct boot_input in = {tt_map, tt_len, NULL, 0, "", 1, 0};
+	struct boot_setup bs;
+	char err[160] = "";
+	int rc = loader__load(gm, &in, &bs, err, sizeof(err));
+	sigaction(SIGSEGV, &old, NULL);
+	munmap(tt_map, tt_len);
+	if (rc)
+		fail_msg("load: %s", err);
+	assert_int_equal(tt_phdr_reads, 1);
+	assert_int_equal(ram__at(gm, 0x200000)[0], pat_byte(1, 0));
+}
+
 int loader_malformed_tests(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +416,7 @@ int loader_malformed_tests(void)
 	    cmocka_unit_test_setup_teardown(test_cmdline_and_initrd_limits, ram_setup,
 					    ram_teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_arguments, ram_setup, ram_teardown),
+	    cmocka_unit_test_setup_teardown(test_phdrs_read_once, ram_setup, ram_teardown),
 	};
 	return cmocka_run_group_tests_name("loader-malformed", tests, NULL, NULL);
 }

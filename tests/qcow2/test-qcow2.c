@@ -317,13 +317,94 @@ static void test_threads(void **state)
 	b->ops->close(b);
 }
 
+/*
+ * A 512-byte-cluster image with 1-bit refcounts whose refcount table names
+ * nblocks refcount blocks, all 0xff (every cluster in use): block r at
+ * cluster first_rb + r, or all at first_rb when dup. file_clusters sizes the
+ * (sparse) file. Issue 10 #8.
+ */
+static int mkhostile(unsigned nblocks, bool dup, uint64_t file_clusters)
+{
+	const uint64_t cs = 512;
+	uint32_t rt_clusters = (uint32_t)((nblocks + 2) * 8 / cs + 1);
+	uint64_t l1 = 1 + rt_clusters, first_rb = l1 + 1;
+	int fd = memfd_create("qcow2-hostile", 0);
+	uint8_t h[512] = {0}, ones[512];
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)(file_clusters * cs)), 0);
+	qcow2__put32(h, QCOW2_MAGIC);
+	qcow2__put32(h + 4, 3);
+	qcow2__put32(h + 20, 9);
+	qcow2__put64(h + 24, 1 << 20);
+	qcow2__put32(h + 36, 32); /* L1 entries for 1 MiB */
+	qcow2__put64(h + 40, l1 * cs);
+	qcow2__put64(h + 48, cs);
+	qcow2__put32(h + 56, rt_clusters);
+	qcow2__put32(h + 96, 0); /* refcount_order 0: 1-bit refcounts */
+	qcow2__put32(h + 100, 104);
+	assert_int_equal(pwrite(fd, h, cs, 0), (ssize_t)cs);
+	uint8_t *rt = calloc(rt_clusters, cs);
+	memset(ones, 0xff, sizeof(ones));
+	for (unsigned r = 0; r < nblocks; r++) {
+		uint64_t at = dup ? first_rb : first_rb + r;
+		qcow2__put64(rt + 8 * r, at * cs);
+		assert_int_equal(pwrite(fd, ones, cs, (off_t)(at * cs)), (ssize_t)cs);
+	}
+	assert_int_equal(pwrite(fd, rt, rt_clusters * cs, (off_t)cs), (ssize_t)(rt_clusters * cs));
+	free(rt);
+	return fd;
+}
+
+/* Two refcount table entries naming one block: refused at open. */
+static void test_duplicate_refblocks(void **state)
+{
+	(void)state;
+	int fd = mkhostile(64, true, 256);
+	struct blk_backend *b = NULL;
+	char err[256] = "";
+	assert_int_equal(qcow2__open(fd, false, NULL, &b, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "named twice"));
+	close(fd);
+}
+
+/*
+ * Every cluster of the first 300 ranges in use (1.2 M refcounts, more than
+ * one allocation may inspect), free ones after them, the file ending two
+ * ranges later: the first allocating write goes to the end of the file
+ * instead of scanning on to the free range.
+ */
+static void test_bounded_scan(void **state)
+{
+	(void)state;
+	const unsigned nblocks = 300, per = 512 * 8;
+	uint64_t end = (uint64_t)(nblocks + 2) * per;
+	assert_true((uint64_t)nblocks * per > QCOW2_SCAN_MAX);
+	int fd = mkhostile(nblocks, false, end);
+	struct blk_backend *b = open_ok(fd, false, NULL);
+	uint8_t buf[512];
+	memset(buf, 0x5a, sizeof(buf));
+	struct iovec iov = {buf, sizeof(buf)};
+	assert_int_equal(b->ops->pwritev(b, &iov, 1, 0), (ssize_t)sizeof(buf));
+	assert_int_equal(b->ops->flush(b), 0);
+	uint8_t l1e[8];
+	struct qcow2 *q = b->priv;
+	assert_int_equal(pread(fd, l1e, 8, (off_t)q->l1_off), 8);
+	uint64_t l2 = qcow2__be64(l1e) & QCOW2_OFFSET_MASK;
+	assert_true(l2 >= end * 512);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(b->ops->preadv(b, &iov, 1, 0), (ssize_t)sizeof(buf));
+	assert_int_equal(buf[0], 0x5a);
+	b->ops->close(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_refcount_widths), cmocka_unit_test(test_chain),
 	    cmocka_unit_test(test_probe),	    cmocka_unit_test(test_backing_contract),
 	    cmocka_unit_test(test_backing_cow),	    cmocka_unit_test(test_rw_reopen_growth),
-	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_threads),	    cmocka_unit_test(test_duplicate_refblocks),
+	    cmocka_unit_test(test_bounded_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@ qcow2:   case=all on a qcow2 image; qemu-img check passes and the content
          outside the scratch sectors is unchanged.
 race:    two vCPUs, one rewriting the chain while the other submits it:
          every request answered, no crash, image untouched.
+bar_race: two vCPUs, one moving BAR0 while the other reads through it: the VM
+         keeps running, every read answered at the BAR's place or unmapped.
 memory:  case=all with 64 MiB and with 4 GiB of RAM (3 GiB low, 1 GiB above
          4 GiB: buffers straddling the end of low RAM into the PCI hole, and
          the end of high RAM).
@@ -35,7 +37,7 @@ CASES = ["loop", "longchain", "next_range", "head_range", "ind_len", "ind_big",
          "order", "huge_len", "no_status", "ro_status", "avail_jump", "sector",
          "bad_type", "short_hdr", "flush_data", "getid_small", "inflight_dup",
          "discard", "kick_early", "bad_features", "reset_inflight", "ro_config", "qsel", "qsize", "qaddr", "features", "msix", "odd",
-         "bar_move", "pci_cfg", "race"]
+         "bar_move", "pci_cfg", "race", "bar_race"]
 
 # cellvm's documented answers (device-procs/virtio/virtq.c: ring rule broken
 # -> NEEDS_RESET; device-procs/blk/blk_req.c: bad request content -> status).
@@ -53,7 +55,7 @@ CELLVM_HOW.update({
     "msix": "vectors refused, table writes contained", "odd": "odd accesses absorbed",
     "bar_move": "device followed BAR0, outside the window it stays off",
     "pci_cfg": "read-only fields kept, device works",
-    "race": "skipped: needs cpus=2"})
+    "race": "skipped: needs cpus=2", "bar_race": "skipped: needs cpus=2"})
 
 # The ones QEMU -M pc also answers cleanly. It accepts buffers in the PCI
 # hole, past RAM, wrapping or over the rings, treats type 0x80000001 as a
@@ -198,6 +200,26 @@ def case_race(cellvm, payload, d):
     if int(m.group(6)):
         fail("cellvm left requests unanswered")
     check_image(before, img, 10 + CASES.index("race"))
+
+
+def case_bar_race(cellvm, payload, d):
+    """Two vCPUs: one moves BAR0 while the other reads through it (issue 10 #10)."""
+    img = os.path.join(d, "disk.raw")
+    before = make_image(img)
+    args = [cellvm, "run", "--cpus", "2", "--kernel", payload, "--disk", img + ",format=raw",
+            "--cmdline", "case=bar_race cpus=2 bar_race_iters=100000"]
+    p = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=600)
+    print(f"$ {' '.join(args)}\n--- rc {p.returncode}\n{p.stdout}--- stderr (tail)\n"
+          + "\n".join(p.stderr.splitlines()[-20:]))
+    if DEATH.search(p.stderr):
+        fail("a device process died")
+    if p.returncode != 0 or "blkevil: PASS" not in p.stdout:
+        fail(f"exit status {p.returncode}: the VM stopped")
+    m = re.search(r"^blkevil: bar_race ok \((\d+) reads during (\d+) BAR moves", p.stdout, re.M)
+    if not m or int(m.group(2)) == 0:
+        fail("no BAR race result")
+    check_image(before, img, 10 + CASES.index("bar_race"))
 
 
 def case_qemu(cellvm, payload, d):

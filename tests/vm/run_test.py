@@ -95,6 +95,20 @@ def case_serial_file(cellvm, payload):
         expect("selftest: PASS" in text, "console file lacks the PASS line")
 
 
+def case_serial_limit(cellvm, payload):
+    """A guest cannot grow a --serial file past --serial-limit; the VM runs on."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "console.log")
+        rc, _, err = run([cellvm, "run", "--kernel", payload, "--serial", "file:" + path,
+                          "--serial-limit", "64"])
+        expect(rc == 0, f"exit status {rc}: the VM must run on past the limit")
+        data = open(path, "rb").read()
+        note = b"\n[cellvm: serial log limit reached, output dropped]\n"
+        expect(data.endswith(note) and len(data) == 64 + len(note),
+               f"log is {len(data)} bytes, expected 64 and the note")
+        expect("serial log reached its limit of 64 bytes" in err, "limit not reported")
+
+
 def case_serial_none(cellvm, payload):
     rc, out, _ = run([cellvm, "run", "--kernel", payload, "--serial", "none"])
     expect(rc == 0 and out == "", f"rc {rc}, stdout {out!r}")

@@ -481,12 +481,24 @@ def case_novnc():
                                             functools.partial(Quiet, directory=novnc))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     port, wsport = vnc_port(), free_port()
-    vm = Cellvm("--vnc", "127.0.0.1:%d,auth=none,websocket=%d" % (port, wsport))
+    page = "http://127.0.0.1:%d" % httpd.server_address[1]
+    vm = Cellvm("--vnc", "127.0.0.1:%d,auth=none,websocket=%d,origin=%s" % (port, wsport, page))
     prof = tempfile.TemporaryDirectory()
     br = None
     try:
         vm.wait_for("vbedraw: drawn")
         wait_listen(wsport, vm)
+        # Only the page named by origin= may connect (docs/security.md, issue 10 #3).
+        for origin, want in (("http://evil.example", b" 403 "), (page, b" 101 ")):
+            s = socket.create_connection(("127.0.0.1", wsport), timeout=10)
+            s.sendall(("GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                       "Origin: %s\r\nSec-WebSocket-Version: 13\r\n\r\n" % origin).encode())
+            line = s.recv(100).split(b"\r\n")[0]
+            s.close()
+            print("WebSocket upgrade with Origin %s: %r" % (origin, line))
+            if want not in line:
+                fail("Origin %s: %r" % (origin, line))
         br = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu",
                                "--disable-quic", "--no-first-run", "--disable-background-networking",
                                "--disable-component-update", "--disable-sync",

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -148,12 +150,95 @@ static void test_screendump(void **unused)
 	assert_int_not_equal(display__screendump_png(NULL, -1), 0);
 }
 
+/* A client whose throttling key is that of address a (IPv4 or IPv6 text). */
+static void peer(struct vnc_client *c, const char *a)
+{
+	struct sockaddr_storage sa = {0};
+	if (strchr(a, ':')) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&sa;
+		s6->sin6_family = AF_INET6;
+		assert_int_equal(inet_pton(AF_INET6, a, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&sa;
+		s4->sin_family = AF_INET;
+		assert_int_equal(inet_pton(AF_INET, a, &s4->sin_addr), 1);
+	}
+	memset(c, 0, sizeof(*c));
+	vthr__key(&sa, c->peer, &c->peer_len);
+}
+
+static void fail_n(struct vnc_server *s, const char *a, int n)
+{
+	struct vnc_client c;
+	peer(&c, a);
+	for (int i = 0; i < n; i++)
+		vthr__auth_result(s, &c, false);
+}
+
+static uint64_t left(struct vnc_server *s, const char *a)
+{
+	struct vnc_client c;
+	peer(&c, a);
+	return vthr__ban_left(s, &c);
+}
+
+/* Issue 10 #4: bans per IPv4 address or IPv6 /64, and a server-wide bound. */
+static void test_throttle(void **unused)
+{
+	(void)unused;
+	static struct vnc_server s;
+	memset(&s, 0, sizeof(s));
+	s.now_ms = 1000000;
+	/* three free failures, then banned; a neighbour is not */
+	fail_n(&s, "192.0.2.1", 2);
+	assert_int_equal(left(&s, "192.0.2.1"), 0);
+	fail_n(&s, "192.0.2.1", 1);
+	assert_true(left(&s, "192.0.2.1") > 0);
+	assert_int_equal(left(&s, "192.0.2.2"), 0);
+	/* the same address as IPv4-mapped IPv6 */
+	assert_true(left(&s, "::ffff:192.0.2.1") > 0);
+	/* IPv6: the whole /64 shares one key, the next /64 does not */
+	fail_n(&s, "2001:db8:0:1::1", 1);
+	fail_n(&s, "2001:db8:0:1::2", 1);
+	fail_n(&s, "2001:db8:0:1:ffff:ffff:ffff:ffff", 1);
+	assert_true(left(&s, "2001:db8:0:1::99") > 0);
+	assert_int_equal(left(&s, "2001:db8:0:2::1"), 0);
+	/* bans back off and expire */
+	s.now_ms += 1001;
+	assert_int_equal(left(&s, "192.0.2.1"), 0);
+	/* more addresses than slots, one failure each: the server-wide limit holds */
+	memset(&s, 0, sizeof(s));
+	s.now_ms = 1000000;
+	char a[32];
+	unsigned i;
+	for (i = 0; i < 200; i++) {
+		snprintf(a, sizeof(a), "198.51.%u.%u", i / 250, i % 250 + 1);
+		if (left(&s, a))
+			break;
+		fail_n(&s, a, 1);
+	}
+	assert_true(i <= 30);
+	assert_true(left(&s, "203.0.113.7") > 0);
+	s.now_ms += 60000;
+	assert_int_equal(left(&s, "203.0.113.7"), 0);
+	/* a full table keeps banned keys: 64 banned, then 100 other addresses */
+	memset(&s, 0, sizeof(s));
+	s.now_ms = 1000000;
+	fail_n(&s, "192.0.2.77", 3);
+	for (i = 0; i < 100; i++) {
+		snprintf(a, sizeof(a), "198.51.100.%u", i + 1);
+		s.window_fails = 0; /* this case is about the table, not the global limit */
+		fail_n(&s, a, 1);
+	}
+	assert_true(left(&s, "192.0.2.77") > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_auth_vector), cmocka_unit_test(test_pixel_format_validation),
 	    cmocka_unit_test(test_convert),	cmocka_unit_test(test_damage_hash),
-	    cmocka_unit_test(test_screendump),
+	    cmocka_unit_test(test_screendump),	cmocka_unit_test(test_throttle),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

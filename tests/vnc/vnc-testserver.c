@@ -6,6 +6,8 @@
  * until killed. Options:
  *   --password PW   VNC authentication     --none        allow None
  *   --tls CERT KEY  VeNCrypt (PEM files)   --tls-only    VeNCrypt only
+ *   --tls-plain-too with --tls, also offer plain types (TLS only is the default)
+ *   --origin LIST   WebSocket Origins allowed (space-separated; default: any)
  *   --ws            WebSocket listener     --animate     change a block every 20 ms
  *   --mode WxHxBPP  (default 1024x768x32)  --drain-ms N  drop stuck clients after N ms
  *   --handshake-ms N  drop clients that have not finished the handshake after N ms
@@ -166,6 +168,10 @@ int main(int argc, char **argv)
 			cfg.tls_key_pem = slurp(argv[++i], &cfg.tls_key_pem_len);
 		} else if (!strcmp(argv[i], "--tls-only")) {
 			cfg.tls_only = true;
+		} else if (!strcmp(argv[i], "--tls-plain-too")) {
+			cfg.tls_plain_too = true;
+		} else if (!strcmp(argv[i], "--origin") && i + 1 < argc) {
+			cfg.ws_origins = argv[++i];
 		} else if (!strcmp(argv[i], "--ws")) {
 			ws = 1;
 		} else if (!strcmp(argv[i], "--screendump") && i + 1 < argc) {

@@ -155,8 +155,9 @@ def compare(w, h, rows, tol=0, xs=None):
 # ---- a small RFB client ----
 
 class Rfb:
-    def __init__(self, port, version=b"RFB 003.008\n", ws=False):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    def __init__(self, port, version=b"RFB 003.008\n", ws=False, src=None):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                          source_address=(src, 0) if src else None)
         self.ws = ws
         self.buf = b""
         if ws:
@@ -901,7 +902,10 @@ def t_novnc():
     handler = functools.partial(Quiet, directory=novnc)
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    with Server("--none", "--ws", "--verbose") as srv, tempfile.TemporaryDirectory() as prof:
+    # the page's own Origin is the one allowed: a real browser must match it
+    with Server("--none", "--ws", "--verbose", "--origin",
+                "http://127.0.0.1:%d" % httpd.server_address[1]) as srv, \
+            tempfile.TemporaryDirectory() as prof:
         br = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu",
                                "--disable-quic", "--no-first-run", "--disable-background-networking",
                                "--disable-component-update", "--disable-sync",
@@ -985,30 +989,40 @@ def t_input():
         print("key and pointer events delivered as fixed-size messages, pointer clipped")
 
 
+def vncauth_attempt(srv, src=None, answer=bytes(16)):
+    """One VNC authentication with a wrong answer: (result, reason) of the server.
+    result None: refused before a challenge (types list empty), with the reason."""
+    c = Rfb(srv.port, src=src)
+    c.recv(12)
+    c.send(b"RFB 003.008\n")
+    n = c.u8()
+    if n == 0:
+        return None, c.recv(c.u32()).decode()
+    if 2 not in c.recv(n):
+        fail("VNC auth not offered")
+    c.send(b"\x02")
+    c.recv(16)
+    c.send(answer)
+    r = c.u32()
+    return r, c.recv(c.u32()).decode() if r else ""
+
+
 def t_throttle():
     with Server("--password", "rightpw1") as srv:
-        def attempt():
-            c = Rfb(srv.port)
-            c.recv(12)
-            c.send(b"RFB 003.008\n")
-            if 2 not in c.recv(c.u8()):
-                fail("VNC auth not offered")
-            c.send(b"\x02")
-            c.recv(16)
-            c.send(bytes(16))
-            if c.u32() != 1:
-                fail("a zero response was accepted")
         for _ in range(3):
-            attempt()
-        s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-        if s.recv(12) != b"":
-            fail("connection after 3 failures was not refused")
-        print("4th connection after 3 failures refused")
+            r, why = vncauth_attempt(srv)
+            if r != 1 or why != "authentication failed":
+                fail("a zero response was accepted (%r %r)" % (r, why))
+        # the 4th is told why and for how long (RFB 3.8 failure reason)
+        r, why = vncauth_attempt(srv)
+        if r is not None or not why.startswith("too many authentication failures, try again in"):
+            fail("4th attempt after 3 failures: %r %r" % (r, why))
+        print("4th attempt refused with the reason: %r" % why)
         # the first ban lasts about a second; then the address may try again
         deadline = time.monotonic() + 20
         while True:
-            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-            if s.recv(12) == b"RFB 003.008\n":
+            r, why = vncauth_attempt(srv)
+            if r is not None:
                 break
             if time.monotonic() > deadline:
                 fail("ban never expired")
@@ -1016,6 +1030,138 @@ def t_throttle():
         if srv.stderr().count("too many authentication failures") < 1:
             fail("server log does not mention the ban")
         print("ban expired; address served again")
+
+
+def t_parallel_guess():
+    """Challenges taken in parallel, then answered: the ban holds (issue 10 #4)."""
+    with Server("--password", "rightpw1") as srv:
+        conns, got = [], {}
+        for _ in range(16):
+            c = Rfb(srv.port)
+            try:
+                c.recv(12)
+                c.send(b"RFB 003.008\n")
+                conns.append(c)
+            except (EOFError, OSError):
+                got["refused at accept"] = got.get("refused at accept", 0) + 1
+        for c in conns:
+            try:
+                if 2 not in c.recv(c.u8()):
+                    continue
+                c.send(b"\x02")
+            except (EOFError, OSError):
+                continue
+        for c in conns:
+            try:
+                ch = c.recv(4)
+                if ch == b"\0\0\0\1":  # refused instead of a challenge
+                    why = c.recv(c.u32()).decode()
+                else:
+                    c.recv(12)
+                    c.send(bytes(16))
+                    why = c.recv(c.u32()).decode() if c.u32() else "accepted"
+            except (EOFError, OSError):
+                why = "dropped"
+            got[why] = got.get(why, 0) + 1
+        checked = srv.stderr().count("dropped: authentication failed")
+        print("16 parallel challenges from one address:", got, "answers checked:", checked)
+        if checked > 3:
+            fail("%d of 16 parallel guesses were checked (at most 3 may be)" % checked)
+    with Server("--password", "rightpw1") as srv:
+        # many addresses, one guess each: the server-wide limit bounds them
+        results = []
+        for i in range(40):
+            r, why = vncauth_attempt(srv, src="127.0.1.%d" % (i + 1))
+            results.append(why)
+        checked = srv.stderr().count("dropped: authentication failed")
+        print("40 addresses, one guess each: %d checked; last reason %r" % (checked, results[-1]))
+        if checked > 30 or "too many authentication failures" not in results[-1]:
+            fail("%d guesses from 40 addresses checked (at most 30 a minute)" % checked)
+
+
+def t_preauth():
+    """Unauthenticated connections cannot hold every slot (issue 10 #5)."""
+    with Server("--none") as srv:
+        flood = []
+        for _ in range(200):
+            try:
+                flood.append(socket.create_connection(("127.0.0.1", srv.port), timeout=10,
+                                                      source_address=("127.0.0.2", 0)))
+            except OSError:
+                pass
+        time.sleep(0.5)
+        login(srv)
+        print("200 unauthenticated connections from one address: a client from another got in")
+        # from several addresses: the oldest unauthenticated client makes room
+        more = []
+        for a in range(3, 8):
+            for _ in range(4):
+                more.append(socket.create_connection(("127.0.0.1", srv.port), timeout=10,
+                                                     source_address=("127.0.0.%d" % a, 0)))
+        time.sleep(0.5)
+        login(srv)
+        if "oldest unauthenticated" not in srv.stderr():
+            fail("no unauthenticated client was dropped for the new one")
+        print("20 unauthenticated from 5 addresses: the oldest made room, a client got in")
+
+
+def login(srv):
+    c = Rfb(srv.port)
+    c.handshake_none()  # fails the test unless it reaches ServerInit
+    c.s.close()
+
+
+def t_origin():
+    """WebSocket: only the Origins the operator names (issue 10 #3)."""
+    with Server("--none", "--ws", "--origin", "http://127.0.0.1:6080 https://vm.example") as srv:
+        def upgrade(origin):
+            s = socket.create_connection(("127.0.0.1", srv.wsport), timeout=10)
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                      b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      + (b"Origin: " + origin + b"\r\n" if origin is not None else b"")
+                      + b"Sec-WebSocket-Version: 13\r\n\r\n")
+            return s.recv(100).split(b"\r\n")[0]
+        for origin, want in ((None, b"101"), (b"http://127.0.0.1:6080", b"101"),
+                             (b"https://vm.example", b"101"), (b"http://evil.example", b"403"),
+                             (b"http://127.0.0.1:6080.evil.example", b"403"),
+                             (b"null", b"403"), (b"x" * 600, b"403")):
+            line = upgrade(origin)
+            print("Origin %r: %r" % (origin if origin is None else origin[:40], line))
+            if b" " + want + b" " not in line:
+                fail("Origin %r: %r, expected %s" % (origin, line, want.decode()))
+        full_frame(srv, [16], ws=True)
+
+
+def make_certs(d):
+    def certtool(*a):
+        subprocess.run(["certtool"] + list(a), check=True, capture_output=True)
+    j = lambda n: os.path.join(d, n)
+    open(j("ca.tmpl"), "w").write("cn = cellvm test CA\nca\ncert_signing_key\nexpiration_days = 2\n")
+    open(j("srv.tmpl"), "w").write("cn = 127.0.0.1\nip_address = 127.0.0.1\ntls_www_server\n"
+                                   "encryption_key\nsigning_key\nexpiration_days = 2\n")
+    certtool("--generate-privkey", "--key-type", "ecdsa", "--outfile", j("ca.key"))
+    certtool("--generate-self-signed", "--load-privkey", j("ca.key"), "--template",
+             j("ca.tmpl"), "--outfile", j("ca.pem"))
+    certtool("--generate-privkey", "--key-type", "ecdsa", "--outfile", j("srv.key"))
+    certtool("--generate-certificate", "--load-privkey", j("srv.key"), "--load-ca-certificate",
+             j("ca.pem"), "--load-ca-privkey", j("ca.key"), "--template", j("srv.tmpl"),
+             "--outfile", j("srv.pem"))
+    return j("srv.pem"), j("srv.key")
+
+
+def t_tls_default():
+    """With TLS configured, only VeNCrypt is offered unless told otherwise (issue 10 #6)."""
+    with tempfile.TemporaryDirectory() as d:
+        cert, key = make_certs(d)
+        for extra, want in (([], b"\x13"), (["--tls-plain-too"], b"\x13\x02")):
+            with Server("--password", "tlspass1", "--tls", cert, key, *extra) as srv:
+                c = Rfb(srv.port)
+                c.recv(12)
+                c.send(b"RFB 003.008\n")
+                types = c.recv(c.u8())
+                print("TLS configured%s: types %r" % (" " + extra[0] if extra else "", types))
+                if types != want:
+                    fail("offered %r, expected %r" % (types, want))
 
 
 def t_screendump():
@@ -1031,14 +1177,13 @@ def t_client_limit():
     with Server("--none") as srv:
         conns = []
         for _ in range(16):
-            s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
-            if s.recv(12) != b"RFB 003.008\n":
-                fail("no greeting")
-            conns.append(s)
+            c = Rfb(srv.port)
+            c.handshake_none()
+            conns.append(c)
         extra = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
         if extra.recv(12) != b"":
             fail("17th client was served")
-        conns.pop().close()
+        conns.pop().s.close()
         deadline = time.monotonic() + 10
         while True:
             s = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
@@ -1082,7 +1227,7 @@ def t_timeouts():
 
 NEEDS = {"gvnccapture": ["gvnccapture"], "vncsnapshot": ["vncsnapshot"],
          "password": ["gvnccapture", "vncsnapshot", "vncpasswd"],
-         "vencrypt": ["gvnccapture", "certtool", "unshare"]}
+         "vencrypt": ["gvnccapture", "certtool", "unshare"], "tls_default": ["certtool"]}
 TESTS = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
 for tool in NEEDS.get(TEST, []):
     import shutil

@@ -92,7 +92,11 @@ int elf__load(struct ldr *l, struct elf_info *ei)
 	size_t flen = l->in->kernel_len;
 	uint64_t phoff, entry, lo = UINT64_MAX, hi = 0;
 	unsigned phnum, nload = 0;
-	struct phdr ph, other;
+	/*
+	 * The program headers, read once: the file is a mapping the user can
+	 * change while we load, so every later use must see what was checked.
+	 */
+	struct phdr phs[ELF_MAX_PHNUM], ph, other;
 	int rc;
 
 	memset(ei, 0, sizeof(*ei));
@@ -113,9 +117,12 @@ int elf__load(struct ldr *l, struct elf_info *ei)
 	if (phoff > flen || (uint64_t)phnum * PHDR_SIZE > flen - phoff)
 		return ldr__fail(l, -ENOEXEC, "ELF program headers past the end of the file");
 
+	for (unsigned i = 0; i < phnum; i++)
+		phdr_at(f + phoff + (uint64_t)i * PHDR_SIZE, &phs[i]);
+
 	/* Pass 1: validate every header, find the PVH note and the extent. */
 	for (unsigned i = 0; i < phnum; i++) {
-		phdr_at(f + phoff + (uint64_t)i * PHDR_SIZE, &ph);
+		ph = phs[i];
 		if (ph.type == PT_NOTE) {
 			if (ph.offset > flen || ph.filesz > flen - ph.offset)
 				return ldr__fail(l, -ENOEXEC, "note %u past the end of the file",
@@ -136,7 +143,7 @@ int elf__load(struct ldr *l, struct elf_info *ei)
 		if (rc)
 			return rc;
 		for (unsigned j = 0; j < i; j++) {
-			phdr_at(f + phoff + (uint64_t)j * PHDR_SIZE, &other);
+			other = phs[j];
 			if (other.type == PT_LOAD &&
 			    ldr__overlap(ph.paddr, ph.memsz, other.paddr, other.memsz))
 				return ldr__fail(l, -ENOEXEC, "segments %u and %u overlap", j, i);
@@ -156,7 +163,7 @@ int elf__load(struct ldr *l, struct elf_info *ei)
 		return ldr__fail(l, -ENOEXEC, "ELF has no loadable segment");
 	if (!ei->entry_ok) {
 		for (unsigned i = 0; i < phnum; i++) {
-			phdr_at(f + phoff + (uint64_t)i * PHDR_SIZE, &ph);
+			ph = phs[i];
 			if (ph.type == PT_LOAD && entry >= ph.vaddr &&
 			    entry - ph.vaddr < ph.filesz) {
 				ei->entry = entry - ph.vaddr + ph.paddr;
@@ -168,7 +175,7 @@ int elf__load(struct ldr *l, struct elf_info *ei)
 	if (ei->has_pvh) {
 		bool inside = false;
 		for (unsigned i = 0; i < phnum && !inside; i++) {
-			phdr_at(f + phoff + (uint64_t)i * PHDR_SIZE, &ph);
+			ph = phs[i];
 			inside = ph.type == PT_LOAD && ei->pvh_entry >= ph.paddr &&
 				 ei->pvh_entry - ph.paddr < ph.filesz;
 		}
@@ -179,7 +186,7 @@ int elf__load(struct ldr *l, struct elf_info *ei)
 
 	/* Pass 2: copy, and zero the BSS part. */
 	for (unsigned i = 0; i < phnum; i++) {
-		phdr_at(f + phoff + (uint64_t)i * PHDR_SIZE, &ph);
+		ph = phs[i];
 		if (ph.type != PT_LOAD || ph.memsz == 0)
 			continue;
 		uint8_t *dst = gmem__ptr(l->gm, ph.paddr, ph.memsz);
