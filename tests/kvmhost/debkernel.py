@@ -185,7 +185,7 @@ class Cpio:
 
     def write_gz(self, path):
         self._entry("TRAILER!!!", 0)
-        tmp = path + ".tmp"
+        tmp = f"{path}.{os.getpid()}.tmp"  # unique: builders may run at once
         with gzip.open(tmp, "wb", compresslevel=6) as f:
             for p in self.parts:
                 f.write(p)

@@ -7,6 +7,7 @@ modules (with their dependencies, from the same package) and tests/linux/init,
 which reads its instructions from the kernel command line (see that file).
 Both are cached in `cache` and rebuilt when a package or the init changes.
 """
+import fcntl
 import hashlib
 import os
 import shutil
@@ -32,9 +33,17 @@ def build(cache):
     key = f"{kpkg} {kver} busybox {bver} {h.hexdigest()[:12]}"
     out = os.path.join(cache, "guest")
     bz, initrd, stamp = (os.path.join(out, n) for n in ("bzImage", "initrd.gz", "stamp"))
+    os.makedirs(out, exist_ok=True)
+    # One builder at a time (tests of the suite may start together); the
+    # others find the stamp written when they get the lock.
+    with open(os.path.join(out, "lock"), "w") as lk:
+        fcntl.flock(lk, fcntl.LOCK_EX)
+        return _build(kdeb, bdeb, init, key, bz, initrd, stamp)
+
+
+def _build(kdeb, bdeb, init, key, bz, initrd, stamp):
     if os.path.exists(stamp) and open(stamp).read() == key:
         return bz, initrd
-    os.makedirs(out, exist_ok=True)
     with debkernel.Unpacked(kdeb) as k, debkernel.Unpacked(bdeb) as b:
         shutil.copyfile(k.path("boot/vmlinuz-*"), bz + ".tmp")
         os.rename(bz + ".tmp", bz)

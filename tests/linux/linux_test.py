@@ -64,9 +64,10 @@ def prepare(cache):
     vml = os.path.join(cache, "guest", "vmlinux")
     if not os.path.exists(vml) or os.path.getmtime(vml) < os.path.getmtime(bz):
         kind, pos, out = extract_vmlinux.extract(open(bz, "rb").read())
-        with open(vml + ".tmp", "wb") as f:
+        tmp = f"{vml}.{os.getpid()}.tmp"  # unique: tests may extract at once
+        with open(tmp, "wb") as f:
             f.write(out)
-        os.rename(vml + ".tmp", vml)
+        os.rename(tmp, vml)
         log(f"vmlinux: {kind} payload at {pos:#x}, {len(out)} bytes")
     return bz, initrd, vml
 
