@@ -168,7 +168,7 @@ def case_net(a, bz, initrd, _vml):
     threading.Thread(target=serve, daemon=True).start()
     rc, out = boot(a.cellvm, bz, initrd, CMDLINE + " t.net=10.0.2.15/24,10.0.2.2 t.rng=1",
                    ["--cpus", "2", "--net", "tap=cvtap0", "--rng"])
-    for want in ("eth0 driver virtio_net", "queues rx-0 rx-1 tx-0 tx-1",
+    for want in ("eth0 driver virtio_net queues rx-0 rx-1 tx-0 tx-1",
                  "ping 10.0.2.2 size 56: 3 replies", "ping 10.0.2.2 size 1472: 3 replies",
                  "ping 10.0.2.2 size 8000: 3 replies", f"fetched {size} bytes",
                  "hwrng virtio_rng.0 read 4096 bytes"):
