@@ -269,7 +269,13 @@ static void __attribute__((noreturn)) child_main(struct plan *pl)
 		if (setrlimit(p->rlimits[i].resource, &rl) < 0)
 			child_fail(ew, "rlimits", p->rlimits[i].name, errno);
 	}
-	if (p->as_over_ram) {
+#ifdef CV_SANITIZER_RUNTIME
+	/* -Dfuzzing=true builds only, as above: no RAM-scaled RLIMIT_AS either. */
+	const bool ram_limit = false;
+#else
+	const bool ram_limit = p->as_over_ram != 0;
+#endif
+	if (ram_limit) {
 		/* Fail closed: a profile with a RAM-scaled limit needs the RAM size. */
 		if (!s->guest_ram)
 			child_fail(ew, "rlimits", "RLIMIT_AS (no guest RAM size)", EINVAL);
