@@ -368,39 +368,14 @@ done:
 	virtio_pci__complete(&d->vp, q, r->head, 0);
 }
 
+static void tx_cb(void *priv, unsigned q, const struct virtq_req *r)
+{
+	tx_one(priv, q, r);
+}
+
 static void tx_queue(struct net_dev *d, unsigned q)
 {
-	struct virtq *vq = &d->vp.q[q].vq;
-	bool rechecked = false;
-	unsigned budget = TX_BUDGET;
-
-	virtq__disable_notify(vq);
-	while (virtio_pci__queue_live(&d->vp, q)) {
-		if (!budget--) {
-			/* More to send: come back after the other fds had their turn. */
-			uint64_t one = 1;
-			if (write(d->vp.env->kickfd[q], &one, sizeof(one)) < 0)
-				virtq__enable_notify(vq);
-			return;
-		}
-		int r = virtq__pop(vq, &d->req);
-		if (r < 0) {
-			virtio_pci__needs_reset(&d->vp, q);
-			return;
-		}
-		if (r == 0) {
-			if (rechecked)
-				return;
-			virtq__enable_notify(vq);
-			rechecked = true;
-			continue;
-		}
-		if (rechecked) {
-			virtq__disable_notify(vq);
-			rechecked = false;
-		}
-		tx_one(d, q, &d->req);
-	}
+	virtio_pci__drain_budget(&d->vp, q, &d->req, TX_BUDGET, tx_cb);
 }
 
 /* ---- control queue -------------------------------------------------------- */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -353,15 +354,23 @@ void virtio_pci__write(struct virtio_pci *vp, uint64_t off, unsigned size, uint6
 	/* ISR is read-only; the MSI-X pages belong to the vcpu-worker. */
 }
 
-void virtio_pci__drain(struct virtio_pci *vp, unsigned q, struct virtq_req *req,
-		       void (*fn)(void *priv, unsigned q, const struct virtq_req *req))
+void virtio_pci__drain_budget(struct virtio_pci *vp, unsigned q, struct virtq_req *req,
+			      unsigned budget,
+			      void (*fn)(void *priv, unsigned q, const struct virtq_req *req))
 {
 	struct virtq *vq = &vp->q[q].vq;
-	bool rechecked = false;
+	bool rechecked = false, bounded = budget != 0;
 
 	/* No kicks needed while we drain the ring. */
 	virtq__disable_notify(vq);
 	while (virtio_pci__queue_live(vp, q)) {
+		if (bounded && !budget--) {
+			/* More to do: come back after the other fds had their turn. */
+			uint64_t one = 1;
+			if (write(vp->env->kickfd[q], &one, sizeof(one)) < 0)
+				virtq__enable_notify(vq);
+			return;
+		}
 		int r = virtq__pop(vq, req);
 		if (r < 0) {
 			virtio_pci__needs_reset(vp, q);
@@ -381,6 +390,12 @@ void virtio_pci__drain(struct virtio_pci *vp, unsigned q, struct virtq_req *req,
 		}
 		fn(vp->priv, q, req);
 	}
+}
+
+void virtio_pci__drain(struct virtio_pci *vp, unsigned q, struct virtq_req *req,
+		       void (*fn)(void *priv, unsigned q, const struct virtq_req *req))
+{
+	virtio_pci__drain_budget(vp, q, req, 0, fn);
 }
 
 /* ---- dev_ops glue: a virtio device's state starts with its virtio_pci ---- */

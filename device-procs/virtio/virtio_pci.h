@@ -91,6 +91,14 @@ void virtio_pci__complete(struct virtio_pci *vp, unsigned q, uint16_t head, uint
  */
 void virtio_pci__drain(struct virtio_pci *vp, unsigned q, struct virtq_req *req,
 		       void (*fn)(void *priv, unsigned q, const struct virtq_req *req));
+/*
+ * The same, handling at most `budget` chains (0: no bound); with more left
+ * it kicks the queue's own eventfd, so the device's loop comes back to it
+ * after its other fds (a flood on one queue cannot starve the rest).
+ */
+void virtio_pci__drain_budget(struct virtio_pci *vp, unsigned q, struct virtq_req *req,
+			      unsigned budget,
+			      void (*fn)(void *priv, unsigned q, const struct virtq_req *req));
 
 /*
  * The dev_ops glue every virtio device process shares (device.h): its state
