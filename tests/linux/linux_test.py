@@ -72,7 +72,7 @@ def prepare(cache):
     return bz, initrd, vml
 
 
-def boot(cellvm, kernel, initrd, cmdline, extra, timeout=900):
+def boot(cellvm, kernel, initrd, cmdline, extra, timeout=400):
     cmd = [cellvm, "run", "--kernel", kernel, "--initrd", initrd, "--cmdline", cmdline,
            "--memory", "512M", "--serial", "stdio"] + extra
     log("$ " + " ".join(cmd))
@@ -81,6 +81,7 @@ def boot(cellvm, kernel, initrd, cmdline, extra, timeout=900):
         p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
         sys.stdout.write((e.stdout or b"").decode(errors="replace"))
+        sys.stdout.write((e.stderr or b"").decode(errors="replace")[-4000:])
         fail(f"cellvm still running after {timeout} s")
     out, err = p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
     took = time.monotonic() - t0
