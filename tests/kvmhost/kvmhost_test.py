@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""kvmhost's repeat policy, checked in the shared box (tests/kvmhost/README.md).
+
+  kvmhost_test.py KVMHOST BUILD SOURCE
+
+A command killed at its --deadline runs once more and then fails with 125; a
+command that failed with "triple fault" in its output runs once more and its
+second status counts; any other failure runs once.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    kvmhost, build, source = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
+    # the shares of the build's shared box (kvm_opts, tests/meson.build)
+    box = ["--shared", os.path.join(build, "kvmhost"), "--share", build, "--share-ro", source]
+    failed = []
+    with tempfile.TemporaryDirectory(dir=build, prefix="kvmhost-test-") as d:
+        def case(name, deadline, script, want_status, want_runs, want_text=()):
+            runs = os.path.join(d, name)
+            cmd = [kvmhost] + box + ["--deadline", str(deadline), "--", "sh", "-c",
+                                     f"echo run >> {runs}; {script}"]
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=600)
+            out = p.stdout + p.stderr
+            n = open(runs).read().count("run") if os.path.exists(runs) else 0
+            ok = p.returncode == want_status and n == want_runs and \
+                all(t in out for t in want_text)
+            print(f"{'ok' if ok else 'FAIL'} {name}: status {p.returncode} (want {want_status}), "
+                  f"{n} runs (want {want_runs})", flush=True)
+            if not ok:
+                print(out)
+                failed.append(name)
+
+        case("plain_failure", 60, "echo some error; exit 4", 4, 1)
+        case("success", 60, "exit 0", 0, 1)
+        case("guest_crash", 60, "echo 'cellvm: error: guest crashed on vcpu 0: triple fault'; exit 4",
+             4, 2, ["after a guest crash in the box; running the command once more"])
+        case("guest_crash_then_pass", 60,
+             f"[ $(wc -l < {d}/guest_crash_then_pass) -ge 2 ] || "
+             "{ echo 'KVM: entry failed, hardware error 0x80000021'; exit 1; }", 0, 2)
+        case("deadline", 3, "sleep 120", 125, 2,
+             ["had not ended after 3 s: killing it", "running the command once more"])
+    if failed:
+        print(f"FAIL: {' '.join(failed)}")
+        return 1
+    print("PASS")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
