@@ -128,8 +128,7 @@ static int pm1_cnt_write(void *priv, unsigned region, uint64_t off, unsigned siz
 	return 0;
 }
 
-static int acpi_reset_write(void *priv, unsigned region, uint64_t off, unsigned size,
-			    uint64_t val)
+static int acpi_reset_write(void *priv, unsigned region, uint64_t off, unsigned size, uint64_t val)
 {
 	(void)priv;
 	(void)region;

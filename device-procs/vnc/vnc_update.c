@@ -104,7 +104,8 @@ bool vproto__update(struct vnc_client *c)
 				if (vbuf__pending(b) - start > UPDATE_BYTES_MAX || nrect >= 0xfff0)
 					goto done;
 				uint32_t rx = tx * VNC_DTILE, ry = ty * VNC_DTILE;
-				uint32_t rw = run * VNC_DTILE > cw ? cw - rx : (run - tx) * VNC_DTILE;
+				uint32_t rw =
+				    run * VNC_DTILE > cw ? cw - rx : (run - tx) * VNC_DTILE;
 				uint32_t rh = ry + VNC_DTILE > ch ? ch - ry : VNC_DTILE;
 				if (!venc__rect(c, rx, ry, rw, rh))
 					return false;

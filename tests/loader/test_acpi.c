@@ -68,7 +68,8 @@ static void check_dsdt(const uint8_t *aml, size_t len)
 	assert_int_equal(dev[0], 0x5b);
 	assert_int_equal(dev[1], 0x82); /* DeviceOp */
 	size_t dlen = pkglen(dev + 2, &h);
-	assert_int_equal((size_t)(dev + 2 + dlen - aml), 1 + scope); /* the scope holds the device */
+	assert_int_equal((size_t)(dev + 2 + dlen - aml),
+			 1 + scope); /* the scope holds the device */
 	assert_memory_equal(dev + 2 + h, "PCI0", 4);
 	static const uint8_t hid[] = {0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0, 0x0a, 0x03};
 	assert_memory_equal(dev + 2 + h + 4, hid, sizeof(hid));
@@ -78,8 +79,12 @@ static void check_dsdt(const uint8_t *aml, size_t len)
 	assert_true(crs + clen <= dev + 2 + dlen);
 	assert_int_equal(crs[clen - 2 + 0], 0x79); /* the resource template ends with EndTag */
 	const uint8_t *s5 = aml + 1 + scope;
-	static const uint8_t want[] = {0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
-				       0x0a, CV_ACPI_SLP_TYP_S5, 0x0a, CV_ACPI_SLP_TYP_S5,
+	static const uint8_t want[] = {0x08, '_',
+				       'S',  '5',
+				       '_',  0x12,
+				       0x08, 0x04,
+				       0x0a, CV_ACPI_SLP_TYP_S5,
+				       0x0a, CV_ACPI_SLP_TYP_S5,
 				       0x00, 0x00};
 	assert_int_equal(len - (size_t)(s5 - aml), sizeof(want));
 	assert_memory_equal(s5, want, sizeof(want));
@@ -119,7 +124,7 @@ static void check_acpi(const struct gmem *gm, unsigned ncpus, bool i8042)
 	assert_int_equal(!!(boot_arch & 0x2), i8042);
 	assert_true(boot_arch & 0x20); /* no CMOS RTC */
 	uint32_t flags = rd32(gm, fadt + 112);
-	assert_true(flags & 0x400);	     /* RESET_REG_SUP */
+	assert_true(flags & 0x400);	  /* RESET_REG_SUP */
 	assert_false(flags & (1u << 20)); /* not hardware-reduced: PM1 blocks are used */
 	check_gas(gm, fadt + 116, CV_PORT_ACPI_RESET, 8);
 	assert_int_equal(*ram__at(gm, fadt + 128), CV_ACPI_RESET_VALUE);

@@ -186,10 +186,9 @@ static void pci_crs(struct aml *a)
 	    0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00, 0x0d, 0xff, 0xff, 0x00, 0x00,
 	    0x00, 0xf3,
 	    /* DWordMemory: read-write, non-cacheable, the 32-bit BAR window */
-	    0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x00, 0x00,
-	    (uint8_t)CV_PCI_MMIO_BASE, (uint8_t)(CV_PCI_MMIO_BASE >> 8),
-	    (uint8_t)(CV_PCI_MMIO_BASE >> 16), (uint8_t)(CV_PCI_MMIO_BASE >> 24),
-	    (uint8_t)(CV_PCI_MMIO_BASE + CV_PCI_MMIO_SIZE - 1),
+	    0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0x00, 0x00, 0x00, 0x00, (uint8_t)CV_PCI_MMIO_BASE,
+	    (uint8_t)(CV_PCI_MMIO_BASE >> 8), (uint8_t)(CV_PCI_MMIO_BASE >> 16),
+	    (uint8_t)(CV_PCI_MMIO_BASE >> 24), (uint8_t)(CV_PCI_MMIO_BASE + CV_PCI_MMIO_SIZE - 1),
 	    (uint8_t)((CV_PCI_MMIO_BASE + CV_PCI_MMIO_SIZE - 1) >> 8),
 	    (uint8_t)((CV_PCI_MMIO_BASE + CV_PCI_MMIO_SIZE - 1) >> 16),
 	    (uint8_t)((CV_PCI_MMIO_BASE + CV_PCI_MMIO_SIZE - 1) >> 24), 0x00, 0x00, 0x00, 0x00,
@@ -249,8 +248,8 @@ static void fadt(struct blob *t, uint64_t facs, uint64_t dsdt, bool i8042)
 	size_t at = begin(t, "FACP", 6);
 	put32(t, 0); /* FIRMWARE_CTRL: the FACS is in X_FIRMWARE_CTRL */
 	put32(t, (uint32_t)dsdt);
-	put8(t, 0);  /* reserved */
-	put8(t, 0);  /* preferred PM profile: unspecified */
+	put8(t, 0); /* reserved */
+	put8(t, 0); /* preferred PM profile: unspecified */
 	put16(t, CV_IRQ_ACPI_SCI);
 	put32(t, 0); /* SMI_CMD 0: always in ACPI mode */
 	put32(t, 0); /* ACPI_ENABLE, ACPI_DISABLE, S4BIOS_REQ, PSTATE_CNT */
@@ -258,15 +257,15 @@ static void fadt(struct blob *t, uint64_t facs, uint64_t dsdt, bool i8042)
 	put32(t, 0);
 	put32(t, CV_PORT_ACPI_PM1_CNT);
 	put32(t, 0);
-	put32(t, 0); /* PM2_CNT */
-	put32(t, 0); /* PM_TMR: none (Linux uses the TSC or kvm-clock) */
-	put32(t, 0); /* GPE0 */
-	put32(t, 0); /* GPE1 */
-	put8(t, 4);  /* PM1_EVT_LEN */
-	put8(t, 2);  /* PM1_CNT_LEN */
-	put8(t, 0);  /* PM2_CNT_LEN */
-	put8(t, 0);  /* PM_TMR_LEN */
-	put32(t, 0); /* GPE0/1 lengths, GPE1 base, CST_CNT */
+	put32(t, 0);	/* PM2_CNT */
+	put32(t, 0);	/* PM_TMR: none (Linux uses the TSC or kvm-clock) */
+	put32(t, 0);	/* GPE0 */
+	put32(t, 0);	/* GPE1 */
+	put8(t, 4);	/* PM1_EVT_LEN */
+	put8(t, 2);	/* PM1_CNT_LEN */
+	put8(t, 0);	/* PM2_CNT_LEN */
+	put8(t, 0);	/* PM_TMR_LEN */
+	put32(t, 0);	/* GPE0/1 lengths, GPE1 base, CST_CNT */
 	put16(t, 101);	/* P_LVL2_LAT > 100: no C2 */
 	put16(t, 1001); /* P_LVL3_LAT > 1000: no C3 */
 	put32(t, 0);	/* FLUSH_SIZE, FLUSH_STRIDE */
