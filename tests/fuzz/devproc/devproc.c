@@ -453,10 +453,17 @@ static void chain_image_ranges(uint16_t head)
 			in_indirect = true;
 			continue;
 		}
-		if (!(dsc.flags & VIRTQ_DESC_F_WRITE))
-			for (uint64_t a = dsc.addr;
-			     a < dsc.addr + dsc.len && a < RAM_SIZE && n < sizeof(buf); a++)
-				buf[n++] = F.ram[a];
+		/* One memcpy per buffer: a byte loop here, with the harness's own
+		 * comparisons traced for coverage, took a third of the CPU. */
+		if (!(dsc.flags & VIRTQ_DESC_F_WRITE) && dsc.addr < RAM_SIZE) {
+			uint64_t c = dsc.len;
+			if (c > RAM_SIZE - dsc.addr)
+				c = RAM_SIZE - dsc.addr;
+			if (c > sizeof(buf) - n)
+				c = sizeof(buf) - n;
+			memcpy(buf + n, F.ram + dsc.addr, c);
+			n += c;
+		}
 		if (!(dsc.flags & VIRTQ_DESC_F_NEXT) || dsc.next >= tsize)
 			break;
 		i = dsc.next;
