@@ -9,8 +9,9 @@
  * and the backend's far ends, and runs each input as a sequence of
  * operations (ops.h documents the encoding).
  *
- * Device: DEVFUZZ_DEVICE = blk-raw | blk-qcow2 | vga | input | serial (not yet:
- * net and rng, which arrived on main after this harness).
+ * Device: DEVFUZZ_DEVICE = one of kinds[] below: blk-raw, blk-qcow2, vga,
+ * input, serial, rng (not yet net: its rx and tx queues need a second queue
+ * set-up and a TAP stand-in).
  * Persistent by default: one process serves many inputs and gets
  * IPC_OP_CTRL_RESET after each; DEVFUZZ_RESPAWN=1 spawns one per input.
  * A process that ended because an input broke its channel on purpose (a
@@ -61,7 +62,7 @@
 
 /* ---- the device under test ------------------------------------------- */
 
-enum kind { K_BLK_RAW, K_BLK_QCOW2, K_VGA, K_INPUT, K_SERIAL };
+enum kind { K_BLK_RAW, K_BLK_QCOW2, K_VGA, K_INPUT, K_SERIAL, K_RNG };
 
 struct kind_desc {
 	const char *name;
@@ -76,6 +77,7 @@ static const struct kind_desc kinds[] = {
     [K_VGA] = {"vga", false, {.nregions = 2, .pio_mask = 1, .size = {3, 0x1000}}},
     [K_INPUT] = {"input", false, {.nregions = 2, .pio_mask = 3, .size = {1, 1}}},
     [K_SERIAL] = {"serial", false, {.nregions = 1, .pio_mask = 1, .size = {CV_PORT_COM1_LEN}}},
+    [K_RNG] = {"rng", true, {.nregions = 1, .size = {VIRTIO_PCI_BAR0_SIZE}}},
 };
 
 #define RAM_SIZE (256u << 10)
@@ -292,10 +294,17 @@ static void describe(struct devproc *d)
 		F.peer_in = in[1];
 		break;
 	}
+	case K_RNG:
+		/* As vm.c's rng_prepare: no backend fd, getrandom only. */
+		devices__virtio(d, "rng", VIRTIO_ID_RNG, 0xff0000, 1);
+		break;
 	}
-	/* Last backend fd: the coverage memfd (devcov.c takes it back out). */
+#ifdef CV_FUZZING_BUILD
+	/* Last backend fd: the coverage memfd (devcov.c, linked into the device
+	 * binaries of fuzzing builds only, takes it back out). */
 	d->backend[d->nbackend] = dup(F.cov_fd);
 	d->backend_why[d->nbackend++] = "fuzzing: edge counters for the harness";
+#endif
 }
 
 static void teardown(void)
@@ -798,6 +807,7 @@ static void backend_op(struct in *in)
 		break;
 	}
 	case K_VGA:
+	case K_RNG:
 		break;
 	}
 }
@@ -915,8 +925,10 @@ static void setup(void)
 		if (!strcmp(dev, kinds[i].name))
 			F.kind = (enum kind)i;
 	if (dev && strcmp(dev, kinds[F.kind].name)) {
-		fprintf(stderr, "devfuzz: unknown device %s (blk-raw|blk-qcow2|vga|input|serial)\n",
-			dev);
+		fprintf(stderr, "devfuzz: unknown device %s; one of:", dev);
+		for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			fprintf(stderr, " %s", kinds[i].name);
+		fprintf(stderr, "\n");
 		exit(1);
 	}
 	F.k = &kinds[F.kind];

@@ -84,6 +84,27 @@ seeds = {
     },
 }
 seeds["blk-qcow2"] = dict(seeds["blk-raw"])
+
+
+def desc(i, addr, length, flags=0, nxt=0):
+    return bytes([OP["DESC"], i]) + addr.to_bytes(3, "little") + \
+        struct.pack("<HBB", length, flags, nxt)
+
+
+def publish(head):
+    return bytes([OP["PUBLISH"], head])
+
+
+WRITE, NEXT = 2, 1  # descriptor flags
+seeds["rng"] = {
+    "fill": setup() + desc(0, 0x8000, 64, WRITE) + publish(0) + wait(),
+    "chain": setup() + desc(0, 0x8000, 16, WRITE | NEXT, 1) + desc(1, 0x9000, 4096, WRITE) +
+    publish(0) + wait(),
+    "many": setup(qlog=2) + b"".join(desc(i, 0x8000 + 0x100 * i, 32, WRITE) + publish(i)
+                                     for i in range(4)) + wait(),
+    "readable": setup() + desc(0, 0x8000, 64) + publish(0) + wait(),
+    "regs": b"".join(rd(0, o, 4) for o in range(0, 0x38, 4)) + rd(0, 0x3000, 1),
+}
 for dev, s in seeds.items():
     d = os.path.join("tests/fuzz/corpus", "devproc-" + dev)
     os.makedirs(d, exist_ok=True)
