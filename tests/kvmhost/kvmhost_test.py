@@ -6,12 +6,15 @@
 
 A command killed at its --deadline runs once more and then fails with 125; a
 command that failed with "triple fault" in its output runs once more and its
-second status counts; any other failure runs once.
+second status counts; any other failure runs once; a box that stops answering is replaced and the
+command runs once more in the new one.
 """
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 
 def main():
@@ -45,6 +48,20 @@ def main():
              "{ echo 'KVM: entry failed, hardware error 0x80000021'; exit 1; }", 0, 2)
         case("deadline", 3, "sleep 120", 125, 2,
              ["had not ended after 3 s: killing it", "running the command once more"])
+
+        # A box that freezes under a command (seen in CI): QEMU stopped from
+        # here. The command is run again in a new box.
+        import json
+        import threading
+
+        def freeze():
+            time.sleep(2)
+            with open(os.path.join(build, "kvmhost", "box.json")) as f:
+                os.kill(json.load(f)["pid"], signal.SIGSTOP)
+        threading.Thread(target=freeze, daemon=True).start()
+        case("frozen_box", 5, "sleep 120", 125, 2,
+             ["the box stopped answering", "running the command once more in a new box"])
+        case("after_frozen_box", 60, "exit 0", 0, 1)
     if failed:
         print(f"FAIL: {' '.join(failed)}")
         return 1
