@@ -85,6 +85,9 @@ _Static_assert(sizeof(struct net_hdr) == NET_HDR_LEN, "virtio_net_hdr v1 is 12 b
 #define RX_BUDGET  64  /* frames from one TAP before the main loop looks elsewhere */
 #define TX_BUDGET  128 /* frames of one tx queue per kick, same reason */
 
+/* Frames dropped, by kind (drop_why[] below says each one's reason). */
+enum { DROP_TX_BAD, DROP_TX_TAP, DROP_RX_SHORT, DROP_RX_BAD, DROP_RX_NOROOM, DROP_COUNT };
+
 struct net_dev {
 	struct virtio_pci vp;
 	struct net_cfg c;
@@ -101,14 +104,14 @@ struct net_dev {
 	uint32_t lens[VIRTQ_MAX_SIZE];
 	struct virtq_req req; /* tx and control */
 	struct iovec txiov[VIRTQ_MAX_SIZE + 1];
-	uint64_t drops[4];
+	uint64_t drops[DROP_COUNT];
 };
 VIRTIO_PCI_DEV_STATE(struct net_dev, vp);
 
-enum { DROP_TX_BAD, DROP_TX_TAP, DROP_RX_BAD, DROP_RX_NOROOM };
-static const char *const drop_why[] = {
+static const char *const drop_why[DROP_COUNT] = {
     [DROP_TX_BAD] = "tx frames with a bad header or length",
     [DROP_TX_TAP] = "tx frames the TAP refused",
+    [DROP_RX_SHORT] = "rx frames shorter than a vnet and an Ethernet header",
     [DROP_RX_BAD] = "rx frames with offloads the guest did not accept",
     [DROP_RX_NOROOM] = "rx frames larger than the guest's buffers",
 };
@@ -291,7 +294,7 @@ static void rx_pair(struct net_dev *d, unsigned p)
 			return; /* EAGAIN: drained */
 		struct net_hdr h;
 		if ((size_t)n < NET_HDR_LEN + 14) {
-			drop(d, DROP_RX_BAD);
+			drop(d, DROP_RX_SHORT);
 			continue;
 		}
 		memcpy(&h, d->frame[p], sizeof(h));

@@ -10,8 +10,10 @@
  * operations (ops.h documents the encoding).
  *
  * Device: DEVFUZZ_DEVICE = one of kinds[] below: blk-raw, blk-qcow2, vga,
- * input, serial, rng (not yet net: its rx and tx queues need a second queue
- * set-up and a TAP stand-in).
+ * input, serial, rng, net. net: queue 0 is its rx queue, fed from a
+ * datagram socket pair that stands in for the TAP queue (BACKEND ops are
+ * frames, vnet header included); its tx queue is reached by raw register
+ * writes only (the in-process fuzz-net-queues target covers tx).
  * Persistent by default: one process serves many inputs and gets
  * IPC_OP_CTRL_RESET after each; DEVFUZZ_RESPAWN=1 spawns one per input.
  * A process that ended because an input broke its channel on purpose (a
@@ -53,6 +55,7 @@
 #include "config.h"
 #include "device-procs/blk/blk.h"
 #include "device-procs/devcov.h"
+#include "device-procs/net/net_cfg.h"
 #include "device-procs/virtio/virtio_pci.h"
 #include "device-procs/vnc/vnc.h"
 #include "fuzz.h"
@@ -62,7 +65,7 @@
 
 /* ---- the device under test ------------------------------------------- */
 
-enum kind { K_BLK_RAW, K_BLK_QCOW2, K_VGA, K_INPUT, K_SERIAL, K_RNG };
+enum kind { K_BLK_RAW, K_BLK_QCOW2, K_VGA, K_INPUT, K_SERIAL, K_RNG, K_NET };
 
 struct kind_desc {
 	const char *name;
@@ -78,6 +81,7 @@ static const struct kind_desc kinds[] = {
     [K_INPUT] = {"input", false, {.nregions = 2, .pio_mask = 3, .size = {1, 1}}},
     [K_SERIAL] = {"serial", false, {.nregions = 1, .pio_mask = 1, .size = {CV_PORT_COM1_LEN}}},
     [K_RNG] = {"rng", true, {.nregions = 1, .size = {VIRTIO_PCI_BAR0_SIZE}}},
+    [K_NET] = {"net", true, {.nregions = 1, .size = {VIRTIO_PCI_BAR0_SIZE}}},
 };
 
 #define RAM_SIZE (256u << 10)
@@ -116,6 +120,7 @@ struct fz {
 	int diag[2];
 	int peer_in, peer_out; /* serial input (write end) / output (read end); input events */
 	int display_fd;
+	int net_dev_end; /* net: a copy of the device's end, drained between inputs */
 	/* driver state of queue 0 (virtio), as our own setup op left it */
 	uint16_t qsize, avail_idx, next_desc;
 	uint64_t q_desc, q_avail, q_used;
@@ -298,6 +303,24 @@ static void describe(struct devproc *d)
 		/* As vm.c's rng_prepare: no backend fd, getrandom only. */
 		devices__virtio(d, "rng", VIRTIO_ID_RNG, 0xff0000, 1);
 		break;
+	case K_NET: {
+		/* As net__prepare with one queue pair, a SOCK_SEQPACKET pair for
+		 * the TAP queue: frames keep their boundaries, and the harness
+		 * writes any vnet header (a TAP only writes sane ones). */
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+			exit(1);
+		struct net_cfg c = {.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}, .npairs = 1};
+		memcpy(d->cfg, &c, sizeof(c));
+		devices__virtio(d, "net", VIRTIO_ID_NET, 0x020000, 3);
+		d->backend[0] = sv[1];
+		d->backend_why[0] = "the TAP queue's stand-in: frames to and from the harness";
+		d->nbackend = 1;
+		F.peer_out = sv[0];
+		F.peer_in = dup(sv[0]);
+		F.net_dev_end = dup(sv[1]);
+		break;
+	}
 	}
 #ifdef CV_FUZZING_BUILD
 	/* Last backend fd: the coverage memfd (devcov.c, linked into the device
@@ -314,11 +337,11 @@ static void teardown(void)
 	ipc_chan__detach(&F.chan);
 	devices__close_vcpu_fds(&F.d);
 	devices__stop(&F.d);
-	int more[] = {F.peer_in, F.peer_out, F.display_fd};
-	for (unsigned i = 0; i < 3; i++)
+	int more[] = {F.peer_in, F.peer_out, F.display_fd, F.net_dev_end};
+	for (unsigned i = 0; i < sizeof(more) / sizeof(more[0]); i++)
 		if (more[i] >= 0)
 			close(more[i]);
-	F.peer_in = F.peer_out = F.display_fd = -1;
+	F.peer_in = F.peer_out = F.display_fd = F.net_dev_end = -1;
 	memset(&F.d, 0, sizeof(F.d));
 	F.alive = false;
 }
@@ -700,6 +723,7 @@ static void virtio_setup(struct in *in)
 	F.q_known = false;
 	F.avail_idx = 0;
 	F.next_desc = 0;
+	note_writable(); /* learns the queue: DESC ops right after need its size */
 }
 
 static void put_desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
@@ -804,6 +828,20 @@ static void backend_op(struct in *in)
 		if (F.kind == K_BLK_RAW)
 			memcpy(F.img + off, buf, len);
 		F.img_dirty = true;
+		break;
+	}
+	case K_NET: {
+		/* A frame for the device's rx path: the bytes above start it (its
+		 * vnet header first), a pattern fills it to its length. */
+		static uint8_t frame[NET_HDR_LEN + NET_MAX_FRAME];
+		size_t flen = len + (size_t)take(in, 2);
+		if (flen > sizeof(frame))
+			flen = sizeof(frame);
+		memcpy(frame, buf, len);
+		for (size_t i = len; i < flen; i++)
+			frame[i] = (uint8_t)i;
+		if (F.peer_in >= 0)
+			send(F.peer_in, frame, flen, MSG_DONTWAIT | MSG_NOSIGNAL);
 		break;
 	}
 	case K_VGA:
@@ -940,7 +978,7 @@ static void setup(void)
 	F.verbose = getenv("DEVFUZZ_VERBOSE") != NULL;
 	F.timeout_ms = getenv("DEVFUZZ_TIMEOUT_MS") ? (unsigned)atoi(getenv("DEVFUZZ_TIMEOUT_MS"))
 						    : IPC_TIMEOUT_MS_DEF;
-	F.img_fd = F.peer_in = F.peer_out = F.display_fd = -1;
+	F.img_fd = F.peer_in = F.peer_out = F.display_fd = F.net_dev_end = -1;
 	log__set_role("devfuzz");
 	log__set_level(0);
 	signal(SIGPIPE, SIG_IGN);
@@ -1014,7 +1052,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    nops, F.avail_idx, used_idx,
 		    (unsigned long long)ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_STATUS, 1, 0));
 	}
+	if (F.verbose) {
+		drain_diag();
+		fprintf(stderr, "devfuzz: device output so far:\n%s", diag_buf);
+	}
 	ring(IPC_OP_CTRL_RESET, 0, 0, 0, 0);
+	/* net: frames the device did not take wait for no later input. */
+	if (F.net_dev_end >= 0) {
+		static uint8_t sink[NET_HDR_LEN + NET_MAX_FRAME];
+		while (recv(F.net_dev_end, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+			;
+	}
 	/* A device that left during the input has exited (check_death): all it
 	 * wrote has landed, and is checked against this input's buffers too.
 	 * Skipping it left the image copy stale, and the next input's device

@@ -105,6 +105,30 @@ seeds["rng"] = {
     "readable": setup() + desc(0, 0x8000, 64) + publish(0) + wait(),
     "regs": b"".join(rd(0, o, 4) for o in range(0, 0x38, 4)) + rd(0, 0x3000, 1),
 }
+
+
+def frame(hdr, more):
+    """BACKEND for net: an rx frame, hdr (the 12-byte vnet header and what
+    follows) then `more` pattern bytes."""
+    return backend(hdr, struct.pack("<H", more))
+
+
+PLAIN = bytes(12)  # no offload flags, no GSO
+CSUM = bytes([1, 0]) + struct.pack("<HHHHH", 0, 0, 34, 16, 0)  # NEEDS_CSUM, TCP at 34
+TSO4 = bytes([1, 1]) + struct.pack("<HHHHH", 54, 1448, 34, 16, 0)  # GSO TCPv4
+seeds["net"] = {
+    "rx": setup() + desc(0, 0x8000, 2048, WRITE) + publish(0) + frame(PLAIN, 60) + wait(),
+    "rx-merge": setup() + b"".join(desc(i, 0x8000 + 0x1000 * i, 1526, WRITE) + publish(i)
+                                   for i in range(8)) + frame(CSUM, 9000) + wait(),
+    "rx-gso": setup() + b"".join(desc(i, 0x8000 + 0x1000 * i, 4096, WRITE) + publish(i)
+                                 for i in range(16)) + frame(TSO4, 60000) + wait(),
+    "rx-short": setup() + desc(0, 0x8000, 64, WRITE) + publish(0) + frame(PLAIN, 1) +
+    frame(PLAIN, 3000) + wait(),
+    "rx-nomrg": setup(features=0xffff7fff) + desc(0, 0x8000, 1526, WRITE) + publish(0) +
+    frame(PLAIN, 1400) + wait(),
+    "regs": b"".join(rd(0, o, 4) for o in range(0, 0x38, 4)) +
+    b"".join(rd(0, 0x2000 + o, 2) for o in range(0, 10, 2)),
+}
 for dev, s in seeds.items():
     d = os.path.join("tests/fuzz/corpus", "devproc-" + dev)
     os.makedirs(d, exist_ok=True)

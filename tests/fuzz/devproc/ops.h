@@ -11,9 +11,11 @@
  *  RAM    gpa:3 len:1 bytes:len           guest RAM write (virtio devices)
  *  KICK   q:1                             signal queue q's ioeventfd
  *  WAIT   ms:1                            wait up to 1 + ms % 3 ms for an interrupt
- *  BACKEND len:1 bytes:len [off:3]        serial: console input; input: one event
+ *  BACKEND len:1 bytes:len [off:3|more:2] serial: console input; input: one event
  *                                         datagram (len 0: 24 bytes); blk: write the
- *                                         image file at off (someone else's change)
+ *                                         image file at off (someone else's change);
+ *                                         net: one rx frame of len + more bytes, the
+ *                                         bytes first (the vnet header), then a pattern
  *  RESET                                  IPC_OP_CTRL_RESET
  *  RAW    op:1 region:1 off:2 size:1 val:8  any request, unchecked: a malformed one
  *                                         must make the device leave the channel (and
