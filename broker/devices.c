@@ -206,12 +206,14 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	vd->irq = d->irq;
 	vd->fd_bell_dev = vd->fd_bell_vcpu = -1;
 	d->nvcpu_fds = 0;
+/* fd_ is evaluated once: GIVE(dup(x), ...) must make one copy, not two. */
 #define GIVE(fd_, field_, why_)                                                                    \
 	do {                                                                                       \
-		fds[*nfds] = (struct spawn_fd){(fd_), *next_target, (why_)};                       \
+		int given_ = (fd_);                                                                \
+		fds[*nfds] = (struct spawn_fd){given_, *next_target, (why_)};                      \
 		(*nfds)++;                                                                         \
 		field_ = (*next_target)++;                                                         \
-		d->vcpu_fds[d->nvcpu_fds++] = (fd_);                                               \
+		d->vcpu_fds[d->nvcpu_fds++] = given_;                                              \
 	} while (0)
 	GIVE(chan[0], vd->fd_chan, "device channel: forward register accesses");
 	chan[0] = -1;
