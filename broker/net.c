@@ -182,14 +182,19 @@ int net__prepare(const struct net_opt *n, unsigned i, unsigned ncpus, struct dev
 				  (uint8_t)(i + 1)};
 		memcpy(c.mac, def, 6);
 	}
-	memcpy(d->cfg, &c, sizeof(c));
+	net__describe(d, &c, fds);
+	return 0;
+}
+
+void net__describe(struct devproc *d, const struct net_cfg *c, const int *fds)
+{
+	memcpy(d->cfg, c, sizeof(*c));
 	devices__virtio(d, "net", VIRTIO_ID_NET, 0x020000 /* network controller, Ethernet */,
-			2 * c.npairs + 1);
-	for (int q = 0; q < nq; q++) {
+			2u * c->npairs + 1);
+	for (unsigned q = 0; q < c->npairs; q++) {
 		d->backend[q] = fds[q];
 		d->backend_why[q] = "a TAP queue: frames to and from the host (ioctls: "
 				    "TUNSETOFFLOAD, TUNSETQUEUE)";
 	}
-	d->nbackend = (unsigned)nq;
-	return 0;
+	d->nbackend = c->npairs;
 }

@@ -96,7 +96,8 @@ def ping(sizes, tries=1):
         data = random.randbytes(n)
         hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
         c = checksum(hdr + data)
-        s.sendto(struct.pack("!BBHHH", 8, 0, c, ident, seq) + data, (GUEST_IP, 0))
+        req = struct.pack("!BBHHH", 8, 0, c, ident, seq) + data
+        s.sendto(req, (GUEST_IP, 0))
         left = tries
         while True:
             try:
@@ -105,7 +106,7 @@ def ping(sizes, tries=1):
                 left -= 1
                 if not left:
                     fail(f"ping {n} bytes seq {seq}: no reply")
-                s.sendto(struct.pack("!BBHHH", 8, 0, c, ident, seq) + data, (GUEST_IP, 0))
+                s.sendto(req, (GUEST_IP, 0))
                 continue
             ihl = (pkt[0] & 15) * 4
             t, _, _, i, sq = struct.unpack("!BBHHH", pkt[ihl:ihl + 8])

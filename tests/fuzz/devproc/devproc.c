@@ -53,10 +53,10 @@
 #include "broker/devices.h"
 #include "broker/disk.h"
 #include "broker/display.h"
+#include "broker/net.h"
 #include "config.h"
 #include "device-procs/blk/blk.h"
 #include "device-procs/devcov.h"
-#include "device-procs/net/net_cfg.h"
 #include "device-procs/virtio/virtio_pci.h"
 #include "device-procs/vnc/vnc.h"
 #include "fuzz.h"
@@ -130,7 +130,7 @@ struct fz {
 	/* statistics */
 	unsigned long execs, spawns;
 	uint64_t rss_base_kb;
-	unsigned fd_base; /* open fds between devices, from the first spawn on */
+	unsigned fd_base; /* open fds between devices, from the second spawn on (replay builds) */
 };
 
 static struct fz F;
@@ -306,18 +306,14 @@ static void describe(struct devproc *d)
 		devices__virtio(d, "rng", VIRTIO_ID_RNG, 0xff0000, 1);
 		break;
 	case K_NET: {
-		/* As net__prepare with one queue pair, a SOCK_SEQPACKET pair for
-		 * the TAP queue: frames keep their boundaries, and the harness
+		/* net__prepare's description, one queue pair, a SOCK_SEQPACKET pair
+		 * for the TAP queue: frames keep their boundaries, and the harness
 		 * writes any vnet header (a TAP only writes sane ones). */
 		int sv[2];
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 			exit(1);
 		struct net_cfg c = {.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}, .npairs = 1};
-		memcpy(d->cfg, &c, sizeof(c));
-		devices__virtio(d, "net", VIRTIO_ID_NET, 0x020000, 3);
-		d->backend[0] = sv[1];
-		d->backend_why[0] = "the TAP queue's stand-in: frames to and from the harness";
-		d->nbackend = 1;
+		net__describe(d, &c, &sv[1]);
 		F.peer_out = sv[0];
 		F.peer_in = dup(sv[0]);
 		F.net_dev_end = dup(sv[1]);
@@ -350,7 +346,7 @@ static void teardown(void)
 	F.alive = false;
 }
 
-static unsigned count_fds(void) __attribute__((unused)); /* replay builds only */
+#ifndef CV_FUZZING_BUILD
 static unsigned count_fds(void)
 {
 	unsigned n = 0;
@@ -361,6 +357,7 @@ static unsigned count_fds(void)
 		closedir(dir);
 	return n;
 }
+#endif
 
 static void spawn(void)
 {
