@@ -4,10 +4,11 @@
 
   kvmhost_test.py KVMHOST BUILD SOURCE
 
-A command killed at its --deadline runs once more and then fails with 125; a
-command that failed with "triple fault" in its output runs once more and its
-second status counts; any other failure runs once; a box that stops answering is replaced and the
-command runs once more in the new one.
+A command killed at its --deadline runs again and then fails with 125; a
+command that failed with "triple fault" in its output runs again and its last
+status counts; --attempts sets how many runs in all (default 2); any other
+failure runs once; a box that stops answering is replaced and the command
+runs again in the new one.
 """
 import os
 import signal
@@ -23,9 +24,9 @@ def main():
     box = ["--shared", os.path.join(build, "kvmhost"), "--share", build, "--share-ro", source]
     failed = []
     with tempfile.TemporaryDirectory(dir=build, prefix="kvmhost-test-") as d:
-        def case(name, deadline, script, want_status, want_runs, want_text=()):
+        def case(name, deadline, script, want_status, want_runs, want_text=(), extra=()):
             runs = os.path.join(d, name)
-            cmd = [kvmhost] + box + ["--deadline", str(deadline), "--", "sh", "-c",
+            cmd = [kvmhost] + box + ["--deadline", str(deadline), *extra, "--", "sh", "-c",
                                      f"echo run >> {runs}; {script}"]
             p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                timeout=600)
@@ -42,12 +43,18 @@ def main():
         case("plain_failure", 60, "echo some error; exit 4", 4, 1)
         case("success", 60, "exit 0", 0, 1)
         case("guest_crash", 60, "echo 'cellvm: error: guest crashed on vcpu 0: triple fault'; exit 4",
-             4, 2, ["after a guest crash in the box; running the command once more"])
+             4, 2, ["after a guest crash in the box; running the command again, run 2 of at most 2"])
+        case("guest_crash_3", 60, "echo 'cellvm: error: guest crashed on vcpu 0: triple fault'; exit 4",
+             4, 3, ["running the command again, run 3 of at most 3"], ["--attempts", "3"])
+        case("guest_crash_pass_3", 60,
+             f"[ $(wc -l < {d}/guest_crash_pass_3) -ge 3 ] || "
+             "{ echo 'cellvm: error: guest crashed on vcpu 0: triple fault'; exit 1; }", 0, 3,
+             extra=["--attempts", "3"])
         case("guest_crash_then_pass", 60,
              f"[ $(wc -l < {d}/guest_crash_then_pass) -ge 2 ] || "
              "{ echo 'KVM: entry failed, hardware error 0x80000021'; exit 1; }", 0, 2)
         case("deadline", 3, "sleep 120", 125, 2,
-             ["had not ended after 3 s: killing it", "running the command once more"])
+             ["had not ended after 3 s: killing it", "running the command again, run 2 of at most 2"])
 
         # A box that freezes under a command (seen in CI): QEMU stopped from
         # here. The command is run again in a new box.
@@ -60,7 +67,7 @@ def main():
                 os.kill(json.load(f)["pid"], signal.SIGSTOP)
         threading.Thread(target=freeze, daemon=True).start()
         case("frozen_box", 5, "sleep 120", 125, 2,
-             ["the box stopped answering", "running the command once more in a new box"])
+             ["the box stopped answering", "running the command again in a new box"])
         case("after_frozen_box", 60, "exit 0", 0, 1)
     if failed:
         print(f"FAIL: {' '.join(failed)}")
