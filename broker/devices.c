@@ -17,6 +17,7 @@
 #include "devplan.h"
 #include "ipc/chan.h"
 #include "log.h"
+#include "policy/profile.h"
 #include "seccomp/jail.h"
 #include "sel.h"
 
@@ -99,6 +100,13 @@ int devices__spawn(struct devproc *d, unsigned index, int ram_fd, uint64_t ram_s
 	for (unsigned i = 0; i < d->nkick; i++)
 		kick[i] = efd();
 	if (d->transport == VM_DEV_RING) {
+		/* Its ring's SELinux type exists only for a profile that says ring. */
+		const struct profile *prof = profile__find(d->type);
+		if (!prof || !prof->ring) {
+			snprintf(err, n, "%s: its profile (policy/%s.c) is not a ring device's",
+				 d->type, d->type);
+			goto out;
+		}
 		chan[0] = ipc_chan__create(RING_SLOTS);
 		if (chan[0] < 0) {
 			snprintf(err, n, "%s: channel: %s", d->type, strerror(-chan[0]));

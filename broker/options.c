@@ -31,7 +31,8 @@ void options__usage(FILE *f)
 		"                    guessed from the content: raw unless told)\n"
 		"  --net tap=IFNAME[,mac=MAC]\n"
 		"                    a virtio-net NIC on an existing TAP interface (repeatable)\n"
-		"  --rng             a virtio-rng device (entropy from the host's getrandom)\n"
+		"  --device TYPE     a device that takes no options, by its type (repeatable)\n"
+		"  --rng             --device rng: virtio-rng (entropy from the host's getrandom)\n"
 		"  --vga             a Bochs VBE / bochs-display adapter (16 MiB video memory)\n"
 		"  --vnc HOST:PORT[,password-file=F][,tls-cert=F,tls-key=F][,tls-only]\n"
 		"        [,tls-only=off][,websocket=PORT][,origin=URL]...[,auth=none]\n"
@@ -179,6 +180,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 	    {"selinux", required_argument, NULL, 'S'},
 	    {"vga", no_argument, NULL, 'G'},
 	    {"rng", no_argument, NULL, 'R'},
+	    {"device", required_argument, NULL, 'X'},
 	    {"net", required_argument, NULL, 'N'},
 	    {"vnc", required_argument, NULL, 'V'},
 	    {"control", required_argument, NULL, 'C'},
@@ -249,8 +251,21 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 			o->vga = true;
 			break;
 		case 'R':
-			o->rng = true;
+		case 'X': {
+			/* checked against the device table when the VM is planned */
+			const char *t = c == 'R' ? "rng" : optarg;
+			if (o->ndevices == MAX_PLAIN_DEVICES) {
+				log__err("--device: at most %d", MAX_PLAIN_DEVICES);
+				return -1;
+			}
+			if (!*t || strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789") != strlen(t) ||
+			    strlen(t) > 16) {
+				log__err("--device '%s': a device type is 1-16 of [a-z0-9]", t);
+				return -1;
+			}
+			o->devices[o->ndevices++] = t;
 			break;
+		}
 		case 'N':
 			if (o->nnets == MAX_NETS) {
 				log__err("--net: at most %d interfaces", MAX_NETS);

@@ -9,8 +9,9 @@
 
 enum serial_kind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
 
-#define MAX_DISKS 8
-#define MAX_NETS  8
+#define MAX_DISKS	  8
+#define MAX_NETS	  8
+#define MAX_PLAIN_DEVICES 8
 
 struct net_opt {
 	char ifname[16]; /* IFNAMSIZ */
@@ -58,7 +59,9 @@ struct run_opts {
 	unsigned ndisks;
 	int selinux; /* enum label_mode: auto (default), require, off */
 	bool vga;    /* a Bochs VBE display adapter */
-	bool rng;    /* a virtio-rng device */
+	/* --device TYPE (and --rng): devices that take no options, by type */
+	const char *devices[MAX_PLAIN_DEVICES];
+	unsigned ndevices;
 	struct net_opt nets[MAX_NETS];
 	unsigned nnets;
 	const char *control; /* control socket path, or NULL */

@@ -553,6 +553,7 @@ static int supervise(struct vm_run *r)
  */
 struct dev_kind {
 	const char *name;
+	/* How many the options ask for; NULL: one per --device NAME. */
 	unsigned (*count)(const struct vm_run *r);
 	/* 0, or -1 with the reason printed. */
 	int (*prepare)(struct vm_run *r, unsigned i, struct devproc *d);
@@ -613,11 +614,6 @@ static int disk_prepare(struct vm_run *r, unsigned i, struct devproc *d)
 	return disk__prepare(&r->o->disks[i], d, &r->vl);
 }
 
-static unsigned rng_count(const struct vm_run *r)
-{
-	return r->o->rng;
-}
-
 static int rng_prepare(struct vm_run *r, unsigned i, struct devproc *d)
 {
 	(void)r;
@@ -672,9 +668,12 @@ static int input_prepare(struct vm_run *r, unsigned i, struct devproc *d)
 }
 
 static const struct dev_kind dev_kinds[] = {
-    {"serial", serial_count, serial_prepare}, {"testdev", testdev_count, testdev_prepare},
-    {"disk", disk_count, disk_prepare},	      {"net", net_count, net_prepare},
-    {"rng", rng_count, rng_prepare},	      {"vga", vga_count, vga_prepare},
+    {"serial", serial_count, serial_prepare},
+    {"testdev", testdev_count, testdev_prepare},
+    {"disk", disk_count, disk_prepare},
+    {"net", net_count, net_prepare},
+    {"rng", NULL, rng_prepare},
+    {"vga", vga_count, vga_prepare},
     {"input", input_count, input_prepare},
 };
 
@@ -686,11 +685,39 @@ static unsigned pci_slot__alloc(struct vm_run *r)
 	return r->next_pci_slot < VM_PCI_SLOTS ? r->next_pci_slot++ : 0;
 }
 
+#define NKINDS (sizeof(dev_kinds) / sizeof(dev_kinds[0]))
+
+/* The --device TYPE options naming kind dk; -1 (printed) for one naming no such kind. */
+static int plain_count(const struct vm_run *r, const struct dev_kind *dk)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->o->ndevices; i++) {
+		const struct dev_kind *k = dev_kinds;
+		while (k < dev_kinds + NKINDS && (k->count || strcmp(k->name, r->o->devices[i])))
+			k++;
+		if (k == dev_kinds + NKINDS) {
+			char names[128] = "";
+			for (k = dev_kinds; k < dev_kinds + NKINDS; k++)
+				if (!k->count)
+					snprintf(names + strlen(names),
+						 sizeof(names) - strlen(names), " %s", k->name);
+			log__err("--device %s: no such device (--device takes:%s)",
+				 r->o->devices[i], names);
+			return -1;
+		}
+		n += k == dk;
+	}
+	return (int)n;
+}
+
 static int prepare_devices(struct vm_run *r)
 {
-	for (unsigned k = 0; k < sizeof(dev_kinds) / sizeof(dev_kinds[0]); k++) {
+	for (unsigned k = 0; k < NKINDS; k++) {
 		const struct dev_kind *dk = &dev_kinds[k];
-		unsigned n = dk->count(r);
+		int plain = plain_count(r, dk);
+		if (plain < 0)
+			return -1;
+		unsigned n = dk->count ? dk->count(r) : (unsigned)plain;
 		for (unsigned i = 0; i < n; i++) {
 			/* The plan also holds the in-process devices. */
 			if (r->ndev == MAX_DEVPROCS || r->plan->ndevs + r->ndev >= VM_MAX_DEVS) {

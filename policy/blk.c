@@ -36,6 +36,7 @@ const struct profile profile_blk = {
     .type = "blk",
     .desc = "virtio-blk over a raw/qcow2 image fd; an I/O thread pool",
     .selinux_type = "cellvm_blk_t",
+    .ring = true,
     PROFILE_RULES(blk_rules),
     .namespaces = PROFILE_ALL_NS,
     .caps = 0,

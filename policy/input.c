@@ -19,6 +19,7 @@ const struct profile profile_input = {
     .type = "input",
     .desc = "i8042 PS/2 keyboard and mouse fed by the vnc process",
     .selinux_type = "cellvm_input_t",
+    .ring = true,
     PROFILE_RULES(input_rules),
     PROFILE_SMALL_DEVICE,
     PROFILE_SMALL_DEVICE_RLIMITS,

@@ -23,6 +23,7 @@ const struct profile profile_net = {
     .type = "net",
     .desc = "virtio-net between guest RAM virtqueues and a TAP fd",
     .selinux_type = "cellvm_net_t",
+    .ring = true,
     PROFILE_RULES(net_rules),
     .namespaces = PROFILE_ALL_NS,
     .caps = 0,

@@ -67,6 +67,7 @@ struct profile {
 	uint64_t caps;		  /* capabilities kept (bitmask of CAP_*): 0 everywhere */
 	bool threads;		  /* may create threads (clone with thread flags) */
 	bool guest_ram;		  /* may receive the guest RAM memfd */
+	bool ring;		  /* a ring device: has its own cellvm_<type>_ring_t */
 	bool landlock_fs;	  /* deny every filesystem access right */
 	bool landlock_net;	  /* deny TCP bind/connect (Landlock ABI >= 4) */
 	bool landlock_scope;	  /* deny abstract unix sockets and signals out (ABI >= 6) */

@@ -15,6 +15,7 @@ const struct profile profile_rng = {
     .type = "rng",
     .desc = "virtio-rng: guest RAM virtqueue filled from getrandom",
     .selinux_type = "cellvm_rng_t",
+    .ring = true,
     PROFILE_RULES(rng_rules),
     .namespaces = PROFILE_ALL_NS,
     .caps = 0,

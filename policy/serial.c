@@ -14,6 +14,7 @@ const struct profile profile_serial = {
     .type = "serial",
     .desc = "16550 UART between the ring and a pty/pipe backend",
     .selinux_type = "cellvm_serial_t",
+    .ring = true,
     PROFILE_RULES(serial_rules),
     PROFILE_SMALL_DEVICE,
     PROFILE_SMALL_DEVICE_RLIMITS,

@@ -16,6 +16,7 @@ const struct profile profile_testdev = {
     .type = "testdev",
     .desc = "test device: MMIO registers for the IPC benchmark and confinement tests",
     .selinux_type = "cellvm_testdev_t",
+    .ring = true,
     PROFILE_RULES(testdev_rules),
     PROFILE_SMALL_DEVICE,
     PROFILE_SMALL_DEVICE_RLIMITS,

@@ -14,6 +14,7 @@ const struct profile profile_vga = {
     .type = "vga",
     .desc = "framebuffer device: VRAM memfd shared with vnc",
     .selinux_type = "cellvm_vga_t",
+    .ring = true,
     PROFILE_RULES(vga_rules),
     PROFILE_SMALL_DEVICE,
     PROFILE_RLIMITS(PROFILE_RL(RLIMIT_CORE, 0), PROFILE_RL(RLIMIT_NOFILE, 32),

@@ -538,6 +538,8 @@ static int spawn_checks(const struct jail_spec *s, const struct profile *p, char
 		return fail(err, errlen, "caps", "profile keeps capabilities: not supported");
 	if (!(p->namespaces & CLONE_NEWUSER) || !(p->namespaces & CLONE_NEWNS))
 		return fail(err, errlen, "namespaces", "profile lacks user or mount namespace");
+	if (s->guest_ram && !p->guest_ram)
+		return fail(err, errlen, "guest RAM", "the profile does not take guest RAM");
 	if (s->exe_fd < 0 || fcntl(s->exe_fd, F_GETFD) < 0)
 		return fail(err, errlen, "exec", "no executable fd");
 	if (!s->argv || !s->argv[0])

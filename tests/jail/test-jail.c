@@ -59,6 +59,7 @@ struct opts {
 	const char *selinux_con;
 	bool env_log; /* logging mode from jail_spec.seccomp_log, not argv */
 	bool no_ram;  /* leave jail_spec.guest_ram 0 (RLIMIT_AS of blk, vcpu) */
+	bool all_ram; /* give guest RAM whatever the profile says */
 };
 
 static pid_t spawn_probe(const char *probe, const char *type, const char *act, const struct opts *o,
@@ -90,8 +91,13 @@ static pid_t spawn_probe(const char *probe, const char *type, const char *act, c
 	    .cgroup = o ? o->cgroup : NULL,
 	    .selinux_exec_con = o ? o->selinux_con : NULL,
 	    .seccomp_log = o && o->env_log,
-	    /* blk and vcpu scale RLIMIT_AS with guest RAM: 64 MiB, one vCPU */
-	    .guest_ram = o && o->no_ram ? 0 : 64ULL << 20,
+	    /* blk and vcpu scale RLIMIT_AS with guest RAM: 64 MiB, one vCPU;
+	     * a profile without guest RAM is never given any */
+	    .guest_ram =
+		(o && o->no_ram) || (!(o && o->all_ram) &&
+				     (!profile__find(type) || !profile__find(type)->guest_ram))
+		    ? 0
+		    : 64ULL << 20,
 	    .ncpus = 1,
 	};
 	memset(r, 0, sizeof(*r));
@@ -639,6 +645,10 @@ static void test_fail_closed(void **state)
 	o.no_ram = true;
 	expect_fail("blk", &o, "jail: rlimits failed: RLIMIT_AS (no guest RAM size)");
 	o.no_ram = false;
+	/* guest RAM for a profile that does not take it: no start */
+	o.all_ram = true;
+	expect_fail("serial", &o, "jail: guest RAM failed: the profile does not take guest RAM");
+	o.all_ram = false;
 
 	o.bad_target = 40; /* above serial's RLIMIT_NOFILE */
 	expect_fail("serial", &o, "jail: fds failed:");

@@ -318,7 +318,6 @@ int main(int argc, char **argv)
 	cross_vm("net", "cellvm_net_ring_t", "file", "read,write,map");
 	cross_vm("vga", "cellvm_fb_t", "file", "read,write,map");
 	cross_vm("vnc", "cellvm_fb_t", "file", "read,map");
-	cross_vm("vnc", "cellvm_input_ring_t", "file", "read,write,map");
 	cross_vm("vnc", "cellvm_vnc_socket_t", "tcp_socket", "accept,read,write");
 	cross_vm("serial", "cellvm_log_t", "file", "append,write");
 	cross_vm("input", "cellvm_input_ring_t", "file", "read,write,map");
@@ -380,12 +379,14 @@ int main(int argc, char **argv)
 			if (i == j)
 				continue;
 			char type[64];
-			/* vnc queues input events on the input device's ring */
-			bool vnc_input = !strcmp(devices[i], "vnc") && !strcmp(devices[j], "input");
-			snprintf(type, sizeof(type), "cellvm_%s_ring_t", devices[j]);
-			obj(t, sizeof(t), type, LVL_A);
-			snprintf(what, sizeof(what), "%s: ring of %s", devices[i], devices[j]);
-			check(vnc_input ? ALLOW : DENY_TE, s, t, "file", "read,write,map", what);
+			/* only a ring device has a ring type (profile .ring) */
+			if (profile__find(devices[j])->ring) {
+				snprintf(type, sizeof(type), "cellvm_%s_ring_t", devices[j]);
+				obj(t, sizeof(t), type, LVL_A);
+				snprintf(what, sizeof(what), "%s: ring of %s", devices[i],
+					 devices[j]);
+				check(DENY_TE, s, t, "file", "read,write,map", what);
+			}
 			dom(t, sizeof(t), devices[j], LVL_A);
 			snprintf(what, sizeof(what), "%s: process %s", devices[i], devices[j]);
 			check(DENY_TE, s, t, "process", "signal", what);
@@ -432,6 +433,14 @@ int main(int argc, char **argv)
 		dom(s2, sizeof(s2), i ? doms[0] : doms[1], LVL_A);
 		check(DENY_TE, s, s2, "process", "transition", "child execs another domain");
 	}
+	/* guest RAM: exactly the profiles with guest_ram (gen-domains.c) */
+	for (const struct profile *const *pp = profile__all(); *pp; pp++) {
+		snprintf(s, sizeof(s), "system_u:system_r:%s:%s", (*pp)->selinux_type, LVL_A);
+		obj(t, sizeof(t), "cellvm_ram_t", LVL_A);
+		snprintf(what, sizeof(what), "%s: guest RAM (profile guest_ram %d)", (*pp)->type,
+			 (*pp)->guest_ram);
+		check((*pp)->guest_ram ? ALLOW : DENY_TE, s, t, "file", "read,write,map", what);
+	}
 	dom(s, sizeof(s), "blk", LVL_A);
 	obj(t, sizeof(t), "cellvm_vnc_exec_t", "s0");
 	check(DENY_TE, s, t, "file", "entrypoint", "blk: other helper is no entrypoint");
@@ -443,7 +452,7 @@ int main(int argc, char **argv)
 	obj(t, sizeof(t), "cellvm_tmpfs_t", "s0");
 	check(ALLOW, BROKER, t, "file", "relabelfrom", "broker relabels a new memfd");
 	static const char *const memfd_types[] = {"cellvm_ram_t", "cellvm_fb_t",
-						  "cellvm_blk_ring_t", "cellvm_vnc_ring_t"};
+						  "cellvm_blk_ring_t", "cellvm_rng_ring_t"};
 	for (size_t i = 0; i < 4; i++) {
 		obj(t, sizeof(t), memfd_types[i], LVL_A);
 		check(ALLOW, BROKER, t, "file", "relabelto", "broker relabels a new memfd");

@@ -174,11 +174,13 @@ def case_errors(cellvm, _payload):
 
 def case_rng(cellvm, payload):
     """virtio-rng end to end: guest-rngtest against a confined cellvm-rng."""
-    rc, out, _ = run([cellvm, "run", "--kernel", payload, "--rng"])
-    # The guest exits 0 only after every check (and its PASS line, which the
-    # console relay can lose when the run ends at once: not asserted).
-    expect(rc == 0, f"exit status {rc}, expected 0")
-    expect("128 KiB request got" in out, "the guest did not get that far")
+    # --rng is --device rng; a second one is a second PCI function
+    for opts in (["--rng"], ["--device", "rng", "--device", "rng"]):
+        rc, out, _ = run([cellvm, "run", "--kernel", payload] + opts)
+        # The guest exits 0 only after every check (and its PASS line, which the
+        # console relay can lose when the run ends at once: not asserted).
+        expect(rc == 0, f"{opts}: exit status {rc}, expected 0")
+        expect("128 KiB request got" in out, f"{opts}: the guest did not get that far")
 
 
 def case_rng_absent(cellvm, payload):
@@ -188,6 +190,12 @@ def case_rng_absent(cellvm, payload):
     # before the run ends (the exit port does not wait for the serial process).
     expect(rc == 1, f"exit status {rc}, expected the guest's 1 (no device found)")
     expect("rngtest: PASS" not in out, "rngtest passed without a device")
+    # --device names an option-less device of the table, and nothing else
+    for t, msg in (("nonesuch", "--device nonesuch: no such device (--device takes: rng)"),
+                   ("disk", "--device disk: no such device (--device takes: rng)"),
+                   ("../rng", "--device '../rng': a device type is 1-16 of [a-z0-9]")):
+        rc, _, err = run([cellvm, "run", "--kernel", payload, "--device", t])
+        expect(rc == 125 and msg in err, f"--device {t}: no clear refusal")
 
 
 def case_rng_many(cellvm, payload):
