@@ -39,6 +39,8 @@ void options__usage(FILE *f)
 		"                    serve the display over VNC (implies --vga); auth=none\n"
 		"                    only on a loopback address\n"
 		"  --control PATH    control socket for cellvm status|stop|screendump\n"
+		"  --record FILE     write the device traffic to FILE (a new file), for fuzzing\n"
+		"                    seeds (tests/fuzz/devproc/rec2seeds.py); slower\n"
 		"  --selinux MODE    auto (label when SELinux is enabled; default), require, off\n"
 		"  --seccomp-log     name a blocked syscall before the process dies of SIGSYS\n"
 		"  --testdev MODE    add the test device: inproc, ring or socket (benchmarks)\n"
@@ -184,6 +186,7 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 	    {"net", required_argument, NULL, 'N'},
 	    {"vnc", required_argument, NULL, 'V'},
 	    {"control", required_argument, NULL, 'C'},
+	    {"record", required_argument, NULL, 'r'},
 	    {NULL, 0, NULL, 0},
 	};
 	// clang-format on
@@ -277,6 +280,9 @@ int options__parse(int argc, char **argv, struct run_opts *o)
 			break;
 		case 'C':
 			o->control = optarg;
+			break;
+		case 'r':
+			o->record = optarg;
 			break;
 		case 'V':
 			if (display__parse_vnc(optarg, &o->vnc) < 0)

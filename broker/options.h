@@ -65,6 +65,7 @@ struct run_opts {
 	struct net_opt nets[MAX_NETS];
 	unsigned nnets;
 	const char *control; /* control socket path, or NULL */
+	const char *record;  /* --record: device traffic record file, or NULL */
 	struct vnc_opt vnc;  /* serve the display over VNC (implies vga) */
 };
 

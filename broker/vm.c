@@ -173,6 +173,9 @@ struct vm_run {
 	 * the console pipes until a device takes them, the display memfd.
 	 */
 	int kvm, kernel, initrd, ram, worker_ctl, exe, sink, ser_out, ser_in, display_fd, diag_w;
+	/* --record: the file, and the pipe the vcpu-worker writes the record to
+	 * (relayed here: the worker itself may write no file), or -1 */
+	int record, record_r, record_w;
 	struct spawn_fd fds[VM_WORKER_MAX_FDS]; /* the worker's table */
 	unsigned nfds;
 	int next_fd; /* next target fd number in the worker's table */
@@ -435,16 +438,34 @@ static void on_control(struct vm_run *r)
 }
 
 /* Copy the children's diagnostics to our stderr; they wrote whole lines. */
-static void relay_diag(int fd)
+/* Copy what a non-blocking pipe holds now to fd `to`. */
+static void relay(int from, int to)
 {
-	char buf[4096];
+	char buf[65536];
 	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
+	while ((n = read(from, buf, sizeof(buf))) > 0)
+		if (write(to, buf, (size_t)n) != n)
 			break;
 }
 
-enum { P_CTL, P_WORKER, P_CON, P_STDIN, P_SIG, P_VNC, P_CTLSOCK, P_RESET, P_DIAG, P_DEV0 };
+static void relay_diag(int fd)
+{
+	relay(fd, STDERR_FILENO);
+}
+
+enum {
+	P_CTL,
+	P_WORKER,
+	P_CON,
+	P_STDIN,
+	P_SIG,
+	P_VNC,
+	P_CTLSOCK,
+	P_RESET,
+	P_DIAG,
+	P_RECORD,
+	P_DEV0
+};
 
 static int supervise(struct vm_run *r)
 {
@@ -463,6 +484,7 @@ static int supervise(struct vm_run *r)
 		p[P_CTLSOCK] =
 		    (struct pollfd){.fd = r->stopping ? -1 : r->ctl_listen, .events = POLLIN};
 		p[P_DIAG] = (struct pollfd){.fd = r->diag, .events = POLLIN};
+		p[P_RECORD] = (struct pollfd){.fd = r->record_r, .events = POLLIN};
 		p[P_RESET] = (struct pollfd){.fd = r->input >= 0 ? r->dev[r->input].kept_fd : -1,
 					     .events = POLLIN};
 		for (unsigned i = 0; i < r->ndev; i++)
@@ -507,6 +529,8 @@ static int supervise(struct vm_run *r)
 			on_control(r);
 		if (p[P_DIAG].revents)
 			relay_diag(r->diag);
+		if (p[P_RECORD].revents)
+			relay(r->record_r, r->record);
 		if (p[P_RESET].revents) {
 			/* The guest pulsed the CPU reset line through the i8042. */
 			log__info("guest ended the run with status 0 (reset via i8042)");
@@ -524,6 +548,8 @@ static int supervise(struct vm_run *r)
 		}
 	}
 	relay_diag(r->diag);
+	if (r->record_r >= 0)
+		relay(r->record_r, r->record);
 	/* A device whose channel broke may be dying right now: give its pidfd a moment. */
 	for (unsigned i = 0; r->dev_failed && i < r->ndev; i++) {
 		struct pollfd q = {.fd = r->dev[i].pidfd, .events = POLLIN};
@@ -802,6 +828,28 @@ static int run__open(struct vm_run *r)
 	}
 	if (o->initrd && (r->initrd = open_image("--initrd", o->initrd, &r->vl)) < 0)
 		return -1;
+	/* A new file only: the record is never written over something that exists. */
+	if (o->record &&
+	    (r->record =
+		 open(o->record, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+		log__err("--record %s: %s", o->record, strerror(errno));
+		return -1;
+	}
+	if (o->record) {
+		int rp[2];
+		if (pipe2(rp, O_CLOEXEC) < 0) {
+			log__err("--record: pipe: %s", strerror(errno));
+			return -1;
+		}
+		r->record_r = rp[0];
+		r->record_w = rp[1];
+		/* the broker drains it between events; a deeper pipe stalls the guest less */
+		(void)fcntl(rp[0], F_SETPIPE_SZ, 1 << 20);
+		if (fcntl(rp[0], F_SETFL, O_NONBLOCK) < 0) {
+			log__err("--record: pipe: %s", strerror(errno));
+			return -1;
+		}
+	}
 	if ((r->ram = create_ram(o->mem_size)) < 0 || sel__memfd(&r->vl, r->ram, "ram", false) < 0)
 		return -1;
 	if (o->serial != SERIAL_NONE) {
@@ -855,7 +903,7 @@ static int run__plan(struct vm_run *r)
 	plan->ncpus = o->ncpus;
 	plan->has_initrd = r->initrd >= 0;
 	plan->seccomp_log = o->seccomp_log;
-	plan->fd_serial_out = plan->fd_serial_in = -1;
+	plan->fd_serial_out = plan->fd_serial_in = plan->fd_record = -1;
 	snprintf(plan->cmdline, sizeof(plan->cmdline), "%s", o->cmdline);
 
 	/* The vcpu-worker's fd table; each entry says why it is there. */
@@ -873,6 +921,11 @@ static int run__plan(struct vm_run *r)
 			give_worker(r, r->ser_in, r->next_fd, "serial input (relayed)");
 			plan->fd_serial_in = r->next_fd++;
 		}
+	}
+	if (r->record_w >= 0) {
+		give_worker(r, r->record_w, r->next_fd,
+			    "--record: the device traffic record (a pipe the broker relays)");
+		plan->fd_record = r->next_fd++;
 	}
 	if (o->testdev == VM_DEV_INPROC)
 		plan->devs[plan->ndevs++] =
@@ -977,9 +1030,10 @@ static void run__close(struct vm_run *r)
 	}
 	if (r->ctl_listen >= 0)
 		ctl__unlink();
-	int fds[] = {r->ctl,	 r->pidfd,  r->sfd,  r->ctl_listen, r->display_ro, r->kvm,
-		     r->kernel,	 r->initrd, r->ram,  r->worker_ctl, r->exe,	   r->sink,
-		     r->ser_out, r->ser_in, r->diag, r->diag_w,	    r->display_fd};
+	int fds[] = {r->ctl,	r->pidfd,      r->sfd,	   r->ctl_listen, r->display_ro,
+		     r->kvm,	r->kernel,     r->initrd,  r->ram,	  r->worker_ctl,
+		     r->exe,	r->sink,       r->ser_out, r->ser_in,	  r->diag,
+		     r->diag_w, r->display_fd, r->record,  r->record_r,	  r->record_w};
 	for (unsigned i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -1008,6 +1062,7 @@ int vm__run(const struct run_opts *o)
 	r->ctl = r->pidfd = r->sfd = r->ctl_listen = r->display_ro = r->input = r->diag = -1;
 	r->kvm = r->kernel = r->initrd = r->ram = r->worker_ctl = r->exe = r->sink = -1;
 	r->ser_out = r->ser_in = r->display_fd = r->diag_w = -1;
+	r->record = r->record_r = r->record_w = -1;
 	r->vnc.listen_fd = r->vnc.ws_fd = r->vnc.display_ro = -1;
 	r->vnc.cert_fd = r->vnc.key_fd = r->vnc.input_fd = r->vnc.pidfd = r->vnc.ctl = -1;
 	vm_ids(&r->ids_store, o->seccomp_log);

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define VM_PLAN_MAGIC	0x63766d70u /* "cvmp" */
-#define VM_PLAN_VERSION 1
+#define VM_PLAN_VERSION 2
 
 /* The vcpu-worker's fd table (set up by the broker before exec). */
 enum {
@@ -117,6 +117,7 @@ struct vm_plan {
 	int32_t fd_serial_in;
 	uint32_t seccomp_log; /* 1: name a blocked syscall before dying */
 	uint32_t has_i8042;   /* an i8042 device process owns ports 0x60/0x64 */
+	int32_t fd_record;    /* --record: the device traffic record (record.h), or -1 */
 	struct vm_dev devs[VM_MAX_DEVS];
 	char cmdline[VM_CMDLINE_MAX]; /* NUL-terminated */
 };

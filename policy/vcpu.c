@@ -2,7 +2,9 @@
 /*
  * vcpu-worker: receives the /dev/kvm fd and the guest RAM memfd, creates the
  * VM and its vCPUs (one thread each), runs KVM_RUN and forwards device exits
- * over rings. The only process allowed KVM ioctls, and only these.
+ * over rings. The only process allowed KVM ioctls, and only these. With
+ * `cellvm run --record`, the base rules' write also carries the device
+ * traffic record into a pipe the broker gave it (no file: RLIMIT_FSIZE 0).
  */
 #include <linux/kvm.h>
 #include <signal.h>

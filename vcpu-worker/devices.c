@@ -10,6 +10,7 @@
 #include "device-procs/testdev/testdev.h"
 #include "iobus.h"
 #include "pci.h"
+#include "record.h"
 #include "remote.h"
 #include "serial_inproc.h"
 
@@ -46,6 +47,10 @@ int devices__init(struct vm *vm, const struct vm_plan *plan, char *err, size_t n
 			snprintf(err, n, "serial: cannot register COM1");
 			return -1;
 		}
+	}
+	if (plan->fd_record >= 0 && !record__open(plan->fd_record, plan, &vm->ram)) {
+		snprintf(err, n, "--record: cannot write the record");
+		return -1;
 	}
 	if (pci__init(vm) < 0) {
 		snprintf(err, n, "pci: cannot register the host bridge");

@@ -10,6 +10,7 @@
 
 #include "abi.h"
 #include "device-procs/vga/display.h"
+#include "record.h"
 #include "device-procs/virtio/virtio_pci_regs.h"
 #include "iobus.h"
 #include "log.h"
@@ -112,7 +113,8 @@ static void unmap_all(struct pci_fn *f)
 
 static void map_all(struct pci_fn *f)
 {
-	if (f->virtio && decoding(f, 0))
+	/* --record: notifications exit, to be recorded on their way to the device */
+	if (f->virtio && decoding(f, 0) && !record__on())
 		kicks(f, true);
 	for (unsigned i = 0; i < 6; i++)
 		if (decoding(f, i))

@@ -21,6 +21,7 @@
 #include "ipc/chan.h"
 #include "ipc/sock.h"
 #include "log.h"
+#include "record.h"
 
 struct remote {
 	unsigned index;
@@ -88,6 +89,7 @@ int remote__access(struct remote *r, bool pio, unsigned region, uint64_t off, un
 	    .data = write ? *val : 0,
 	};
 	struct ipc_msg rep;
+	record__before(r->index, pio, region, off, size, write, req.data);
 	pthread_mutex_lock(&r->lock);
 	int e = call(r, &req, &rep);
 	pthread_mutex_unlock(&r->lock);
@@ -95,6 +97,7 @@ int remote__access(struct remote *r, bool pio, unsigned region, uint64_t off, un
 		return 1; /* stop this vCPU; the broker ends the VM */
 	if (!write)
 		*val = rep.status == 0 ? rep.data : ~0ULL;
+	record__access(r->index, pio, region, off, size, write, *val);
 	return 0;
 }
 
