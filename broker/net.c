@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/if_tun.h>
 #include <net/if.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -161,6 +162,19 @@ static int open_queues(const char *ifname, unsigned want, int *fds)
 	return (int)want;
 }
 
+/* The interface's MTU, which the guest is offered (VIRTIO_NET_F_MTU); 0 if unknown. */
+static uint16_t tap_mtu(const char *ifname)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int mtu = s >= 0 && ioctl(s, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 0;
+	if (s >= 0)
+		close(s);
+	return mtu > 0 && mtu <= 65535 ? (uint16_t)mtu : 0;
+}
+
 int net__prepare(const struct net_opt *n, unsigned i, unsigned ncpus, struct devproc *d)
 {
 	int fds[NET_MAX_PAIRS];
@@ -168,7 +182,7 @@ int net__prepare(const struct net_opt *n, unsigned i, unsigned ncpus, struct dev
 	int nq = open_queues(n->ifname, ncpus < NET_MAX_PAIRS ? ncpus : NET_MAX_PAIRS, fds);
 	if (nq < 0)
 		return -1;
-	struct net_cfg c = {.npairs = (uint16_t)nq};
+	struct net_cfg c = {.npairs = (uint16_t)nq, .mtu = tap_mtu(n->ifname)};
 	if (n->has_mac) {
 		memcpy(c.mac, n->mac, 6);
 	} else {

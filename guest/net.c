@@ -28,6 +28,7 @@
 
 #define F_CSUM	     0
 #define F_GUEST_CSUM 1
+#define F_MTU	     3
 #define F_MAC	     5
 #define F_GUEST_TSO4 7
 #define F_GUEST_TSO6 8
@@ -369,7 +370,7 @@ static long take_frame(unsigned qi)
 
 static int setup(int idx)
 {
-	uint64_t want = 1ULL << F_MAC;
+	uint64_t want = 1ULL << F_MAC | 1ULL << F_MTU;
 	if (mrg)
 		want |= 1ULL << F_MRG_RXBUF;
 	if (offload) {
@@ -409,6 +410,8 @@ static int setup(int idx)
 	}
 	for (int i = 0; i < 6; i++)
 		mac[i] = mmio_read8(dev.device + (unsigned)i);
+	if (features & (1ULL << F_MTU)) /* the host side's MTU (the test checks it) */
+		rt_printf("net: mtu %u\n", mmio_read16(dev.device + 10));
 	virtio_driver_ok(&dev);
 	if (pairs > 1) {
 		/* VIRTIO_NET_CTRL_MQ, VQ_PAIRS_SET: until then only pair 0 receives. */

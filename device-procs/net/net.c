@@ -33,18 +33,20 @@
 #include "net_cfg.h"
 
 /* Feature bits (5.1.3) */
-#define NET_F_CSUM	 0
-#define NET_F_GUEST_CSUM 1
-#define NET_F_MAC	 5
-#define NET_F_GUEST_TSO4 7
-#define NET_F_GUEST_TSO6 8
-#define NET_F_HOST_TSO4	 11
-#define NET_F_HOST_TSO6	 12
-#define NET_F_MRG_RXBUF	 15
-#define NET_F_STATUS	 16
-#define NET_F_CTRL_VQ	 17
-#define NET_F_CTRL_RX	 18
-#define NET_F_MQ	 22
+#define NET_F_CSUM	    0
+#define NET_F_GUEST_CSUM    1
+#define NET_F_MTU	    3
+#define NET_F_MAC	    5
+#define NET_F_GUEST_TSO4    7
+#define NET_F_GUEST_TSO6    8
+#define NET_F_HOST_TSO4	    11
+#define NET_F_HOST_TSO6	    12
+#define NET_F_MRG_RXBUF	    15
+#define NET_F_STATUS	    16
+#define NET_F_CTRL_VQ	    17
+#define NET_F_CTRL_RX	    18
+#define NET_F_MQ	    22
+#define NET_F_CTRL_MAC_ADDR 23
 
 /* struct virtio_net_hdr */
 #define HDR_F_NEEDS_CSUM 1
@@ -69,17 +71,20 @@ _Static_assert(sizeof(struct net_hdr) == NET_HDR_LEN, "virtio_net_hdr v1 is 12 b
 #define CFG_MAC	      0
 #define CFG_STATUS    6
 #define CFG_MAX_PAIRS 8
-#define CFG_SIZE      10
+#define CFG_MTU	      10
+#define CFG_SIZE      12
 #define S_LINK_UP     1
 
 /* Control queue (5.1.6.5) */
-#define CTRL_RX		  0
-#define CTRL_MAC	  1
-#define CTRL_MQ		  4
-#define CTRL_MQ_PAIRS_SET 0
-#define CTRL_OK		  0
-#define CTRL_ERR	  1
-#define CTRL_MAX_CMD	  64 /* bytes of command we look at; longer ones are refused */
+#define CTRL_RX		   0
+#define CTRL_MAC	   1
+#define CTRL_MAC_TABLE_SET 0
+#define CTRL_MAC_ADDR_SET  1
+#define CTRL_MQ		   4
+#define CTRL_MQ_PAIRS_SET  0
+#define CTRL_OK		   0
+#define CTRL_ERR	   1
+#define CTRL_MAX_CMD	   64 /* bytes of command we look at; longer ones are refused */
 
 #define QUEUE_SIZE 256
 #define RX_BUDGET  64  /* frames from one TAP before the main loop looks elsewhere */
@@ -91,6 +96,7 @@ enum { DROP_TX_BAD, DROP_TX_TAP, DROP_RX_SHORT, DROP_RX_BAD, DROP_RX_NOROOM, DRO
 struct net_dev {
 	struct virtio_pci vp;
 	struct net_cfg c;
+	uint8_t mac0[6]; /* the broker's address, which a reset restores */
 	unsigned npairs, ctrlq;
 	unsigned active; /* pairs the driver uses: TAP queues 0..active-1 are attached */
 	int tap[NET_MAX_PAIRS];
@@ -137,6 +143,7 @@ static void net_cfg_get(void *priv, uint8_t *c)
 	memcpy(c + CFG_STATUS, &v, 2);
 	v = (uint16_t)d->npairs;
 	memcpy(c + CFG_MAX_PAIRS, &v, 2);
+	memcpy(c + CFG_MTU, &d->c.mtu, 2);
 }
 
 /* The TAP may hand us what the guest accepted, nothing more. */
@@ -393,7 +400,15 @@ static uint8_t ctrl_cmd(struct net_dev *d, const uint8_t *cmd, uint64_t len)
 		return has(d, NET_F_CTRL_RX) && len == 3 && cmd[2] <= 1 ? CTRL_OK : CTRL_ERR;
 	case CTRL_MAC:
 		/* MAC table: no filtering, every frame is delivered. */
-		return has(d, NET_F_CTRL_RX) && cmd[1] == 0 ? CTRL_OK : CTRL_ERR;
+		if (cmd[1] == CTRL_MAC_TABLE_SET)
+			return has(d, NET_F_CTRL_RX) ? CTRL_OK : CTRL_ERR;
+		/* The guest's new address, shown in config space from now on; the
+		 * TAP never filtered by it (a guest could always send from any). */
+		if (cmd[1] != CTRL_MAC_ADDR_SET || !has(d, NET_F_CTRL_MAC_ADDR) || len != 8 ||
+		    (cmd[2] & 1) || !(cmd[2] | cmd[3] | cmd[4] | cmd[5] | cmd[6] | cmd[7]))
+			return CTRL_ERR;
+		memcpy(d->c.mac, cmd + 2, 6);
+		return CTRL_OK;
 	case CTRL_MQ: {
 		uint16_t pairs;
 		if (!has(d, NET_F_MQ) || cmd[1] != CTRL_MQ_PAIRS_SET || len != 4)
@@ -444,6 +459,7 @@ static void net_reset(void *priv)
 	for (unsigned p = 0; p < d->npairs; p++)
 		d->frame_len[p] = 0;
 	set_active(d, 1);
+	memcpy(d->c.mac, d->mac0, 6); /* a reset forgets CTRL_MAC_ADDR_SET */
 }
 
 static const struct virtio_dev_ops net_virtio_ops = {
@@ -475,6 +491,7 @@ static void *net_create(struct dev_env *env, char *err, size_t n)
 	if (!d)
 		goto oom;
 	d->c = c;
+	memcpy(d->mac0, c.mac, 6);
 	d->npairs = c.npairs;
 	d->ctrlq = 2 * c.npairs;
 	d->applied = ~0ull;
@@ -487,9 +504,12 @@ static void *net_create(struct dev_env *env, char *err, size_t n)
 	uint64_t f = 1ull << NET_F_MAC | 1ull << NET_F_STATUS | 1ull << NET_F_MRG_RXBUF |
 		     1ull << NET_F_CSUM | 1ull << NET_F_GUEST_CSUM | 1ull << NET_F_HOST_TSO4 |
 		     1ull << NET_F_HOST_TSO6 | 1ull << NET_F_GUEST_TSO4 | 1ull << NET_F_GUEST_TSO6 |
-		     1ull << NET_F_CTRL_VQ | 1ull << NET_F_CTRL_RX;
+		     1ull << NET_F_CTRL_VQ | 1ull << NET_F_CTRL_RX | 1ull << NET_F_CTRL_MAC_ADDR;
 	if (d->npairs > 1)
 		f |= 1ull << NET_F_MQ;
+	/* 68: the IPv4 minimum (RFC 791); any u16 MTU fits NET_MAX_FRAME */
+	if (c.mtu >= 68)
+		f |= 1ull << NET_F_MTU;
 	virtio_pci__init(&d->vp, &net_virtio_ops, d, f, nq, QUEUE_SIZE);
 	return d;
 oom:

@@ -15,6 +15,7 @@
 struct net_cfg {
 	uint8_t mac[6];
 	uint16_t npairs; /* rx/tx queue pairs = backend fds (one TAP queue each) */
+	uint16_t mtu;	 /* the TAP's MTU when it was opened (VIRTIO_NET_F_MTU); 0: not offered */
 };
 DEV_PLAN_CFG_FITS(struct net_cfg);
 _Static_assert(NET_MAX_PAIRS <= DEV_PLAN_MAX_BACKENDS, "one TAP queue fd per pair");

@@ -28,14 +28,18 @@
 #define TXQ   1
 #define CTRLQ 2
 
-#define F_CSUM	     0
-#define F_GUEST_CSUM 1
-#define F_MAC	     5
-#define F_GUEST_TSO4 7
-#define F_MRG_RXBUF  15
-#define F_CTRL_VQ    17
-#define F_CTRL_RX    18
-#define F_MQ	     22
+#define F_CSUM		0
+#define F_GUEST_CSUM	1
+#define F_MAC		5
+#define F_GUEST_TSO4	7
+#define F_MRG_RXBUF	15
+#define F_CTRL_VQ	17
+#define F_CTRL_RX	18
+#define F_MQ		22
+#define F_MTU		3
+#define F_CTRL_MAC_ADDR 23
+
+static uint16_t cfg_mtu; /* the TAP's MTU in the next fixture's plan (0: none) */
 
 struct fx {
 	struct vdrv d;
@@ -61,7 +65,7 @@ static struct fx *make_q(uint64_t features, uint16_t qsize)
 	setsockopt(f->host, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 	setsockopt(f->tap, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
 	vdrv__init_ram(&f->d);
-	struct net_cfg c = {.mac = {0x52, 0x54, 0, 1, 2, 3}, .npairs = 1};
+	struct net_cfg c = {.mac = {0x52, 0x54, 0, 1, 2, 3}, .npairs = 1, .mtu = cfg_mtu};
 	static uint8_t cfg[DEV_PLAN_CFG];
 	memcpy(cfg, &c, sizeof(c));
 	f->d.env.cfg = cfg;
@@ -462,6 +466,57 @@ static void test_ctrl(void **state)
 	done(f);
 }
 
+static void read_mac(struct fx *f, uint8_t mac[6])
+{
+	for (unsigned i = 0; i < 6; i++)
+		mac[i] = (uint8_t)vdrv__rd(&f->d, VIRTIO_PCI_DEVICE_OFF + i, 1);
+}
+
+static void test_ctrl_mac_addr(void **state)
+{
+	(void)state;
+	static const uint8_t want0[6] = {0x52, 0x54, 0, 1, 2, 3};
+	static const uint8_t set[] = {1, 1, 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee},
+			     multicast[] = {1, 1, 0x03, 0, 0, 0, 0, 1},
+			     zero[] = {1, 1, 0, 0, 0, 0, 0, 0};
+	uint8_t mac[6];
+	uint32_t ul;
+	/* not negotiated: refused */
+	struct fx *f = make(feat(F_MAC) | feat(F_CTRL_VQ));
+	assert_int_equal(ctrl(f, set, sizeof(set), &ul), 1);
+	done(f);
+	f = make(feat(F_MAC) | feat(F_CTRL_VQ) | feat(F_CTRL_MAC_ADDR));
+	assert_int_equal(ctrl(f, multicast, sizeof(multicast), &ul), 1);
+	assert_int_equal(ctrl(f, zero, sizeof(zero), &ul), 1);
+	assert_int_equal(ctrl(f, set, sizeof(set) - 1, &ul), 1); /* short */
+	read_mac(f, mac);
+	assert_memory_equal(mac, want0, 6);
+	assert_int_equal(ctrl(f, set, sizeof(set), &ul), 0);
+	read_mac(f, mac);
+	assert_memory_equal(mac, set + 2, 6);
+	/* a reset brings back the broker's address */
+	uint8_t st = vdrv__start(&f->d, f->dev, feat(VIRTIO_F_VERSION_1) | feat(F_MAC), 3, QSIZE);
+	assert_true(st & VIRTIO_STATUS_DRIVER_OK);
+	read_mac(f, mac);
+	assert_memory_equal(mac, want0, 6);
+	done(f);
+}
+
+static void test_mtu(void **state)
+{
+	(void)state;
+	/* no MTU in the plan: VIRTIO_NET_F_MTU is not offered */
+	struct fx *f = make(feat(F_MAC));
+	uint8_t st = vdrv__start(&f->d, f->dev, feat(VIRTIO_F_VERSION_1) | feat(F_MTU), 3, QSIZE);
+	assert_false(st & VIRTIO_STATUS_FEATURES_OK);
+	done(f);
+	cfg_mtu = 65521;
+	f = make(feat(F_MAC) | feat(F_MTU));
+	cfg_mtu = 0;
+	assert_int_equal(vdrv__rd(&f->d, VIRTIO_PCI_DEVICE_OFF + 10, 2), 65521);
+	done(f);
+}
+
 static void test_config(void **state)
 {
 	(void)state;
@@ -491,6 +546,8 @@ int main(void)
 	    cmocka_unit_test(test_rx_bad_chains),
 	    cmocka_unit_test(test_rx_offload_checks),
 	    cmocka_unit_test(test_ctrl),
+	    cmocka_unit_test(test_ctrl_mac_addr),
+	    cmocka_unit_test(test_mtu),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

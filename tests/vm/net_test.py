@@ -158,6 +158,8 @@ def run_case(cellvm, payload, cmdline, mtu, sizes, icmp=()):
         rc = g.stop()
     expect(rc == 0, f"exit status {rc} after SIGTERM, expected 0")
     expect("dropped" not in g.err, "cellvm-net dropped frames")
+    # VIRTIO_NET_F_MTU: the guest is told the TAP's MTU
+    expect(f"net: mtu {mtu}\n".encode() in g.out, f"the guest was not offered MTU {mtu}")
 
 
 def case_ping(cellvm, payload):
