@@ -12,8 +12,10 @@
  * Device: DEVFUZZ_DEVICE = one of kinds[] below: blk-raw, blk-qcow2, vga,
  * input, serial, rng, net. net: queue 0 is its rx queue, fed from a
  * datagram socket pair that stands in for the TAP queue (BACKEND ops are
- * frames, vnet header included); its tx queue is reached by raw register
- * writes only (the in-process fuzz-net-queues target covers tx).
+ * frames, vnet header included). The set-up and descriptor ops serve queue
+ * 0; the others (net's tx and control queues) are driven by register
+ * writes, RAM ops and KICK q, and every queue's used ring and writable
+ * buffers count as the device's to write.
  * Persistent by default: one process serves many inputs and gets
  * IPC_OP_CTRL_RESET after each; DEVFUZZ_RESPAWN=1 spawns one per input.
  * A process that ended because an input broke its channel on purpose (a
@@ -126,7 +128,13 @@ struct fz {
 	/* driver state of queue 0 (virtio), as our own setup op left it */
 	uint16_t qsize, avail_idx, next_desc;
 	uint64_t q_desc, q_avail, q_used;
-	bool q_known;  /* false after a raw register write to the queue config */
+	bool q_known; /* false after a raw register write to the queue config */
+	/* the other queues (net: tx, control, more pairs), as the device has them:
+	 * reached by register writes, RAM ops and KICK q */
+	struct {
+		uint64_t desc, used;
+		uint16_t size;
+	} qx[VM_DEV_MAX_EVENTFDS];
 	bool bad_sent; /* this input sent a request the device must refuse */
 	/* statistics */
 	unsigned long execs, spawns;
@@ -540,6 +548,12 @@ static void learn_queue(void)
 	F.q_desc = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DESC, 8, 0);
 	F.q_avail = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DRIVER, 8, 0);
 	F.q_used = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DEVICE, 8, 0);
+	for (unsigned q = 1; q < F.nkick; q++) {
+		ring(IPC_OP_MMIO_WRITE, 0, VIRTIO_PCI_COMMON_Q_SELECT, 2, q);
+		F.qx[q].size = (uint16_t)ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_SIZE, 2, 0);
+		F.qx[q].desc = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DESC, 8, 0);
+		F.qx[q].used = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DEVICE, 8, 0);
+	}
 	ring(IPC_OP_MMIO_WRITE, 0, VIRTIO_PCI_COMMON_Q_SELECT, 2, sel & 0xffff);
 	F.q_known = F.alive;
 }
@@ -600,16 +614,14 @@ static void chain_image_ranges(uint16_t head)
 /* Everything the device may write now: writable buffers, the used ring, the
  * image ranges of the published requests. Called whenever the device could
  * look at the queue (kicks) and whenever we change what it would find. */
-static void note_writable(void)
+/* A queue's used ring and every buffer its table marks device-writable. */
+static void allow_queue(uint64_t desc, uint64_t used, uint16_t size)
 {
-	if (!F.k->virtio || !F.alive)
+	if (!size || size > VIRTQ_MAX_SIZE)
 		return;
-	learn_queue();
-	if (!F.qsize || F.qsize > VIRTQ_MAX_SIZE)
-		return;
-	allow(F.q_used, 6 + 8ull * F.qsize);
+	allow(used, 6 + 8ull * size);
 	struct virtq_desc dsc, ind;
-	for (unsigned i = 0; i < F.qsize && rd_desc(F.q_desc, i, &dsc); i++) {
+	for (unsigned i = 0; i < size && rd_desc(desc, i, &dsc); i++) {
 		if (dsc.flags & VIRTQ_DESC_F_WRITE)
 			allow(dsc.addr, dsc.len);
 		if (dsc.flags & VIRTQ_DESC_F_INDIRECT)
@@ -617,6 +629,18 @@ static void note_writable(void)
 				if (ind.flags & VIRTQ_DESC_F_WRITE)
 					allow(ind.addr, ind.len);
 	}
+}
+
+static void note_writable(void)
+{
+	if (!F.k->virtio || !F.alive)
+		return;
+	learn_queue();
+	for (unsigned q = 1; q < F.nkick; q++)
+		allow_queue(F.qx[q].desc, F.qx[q].used, F.qx[q].size);
+	if (!F.qsize || F.qsize > VIRTQ_MAX_SIZE)
+		return;
+	allow_queue(F.q_desc, F.q_used, F.qsize);
 	if ((F.kind != K_BLK_RAW && F.kind != K_BLK_QCOW2) ||
 	    F.q_avail > RAM_SIZE - 4 - 2ull * F.qsize)
 		return;
@@ -1154,6 +1178,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    stderr, "devfuzz: %u ops; queue 0: %u published, used idx %u, status %#llx\n",
 		    nops, F.avail_idx, used_idx,
 		    (unsigned long long)ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_STATUS, 1, 0));
+		for (unsigned q = 1; q < F.nkick; q++)
+			if (F.qx[q].size && F.qx[q].used <= RAM_SIZE - 4) {
+				memcpy(&used_idx, F.ram + F.qx[q].used + 2, 2);
+				fprintf(stderr, "devfuzz: queue %u: used idx %u\n", q, used_idx);
+			}
 	}
 	if (F.verbose) {
 		drain_diag();

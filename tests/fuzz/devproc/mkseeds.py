@@ -129,6 +129,50 @@ seeds["net"] = {
     "regs": b"".join(rd(0, o, 4) for o in range(0, 0x38, 4)) +
     b"".join(rd(0, 0x2000 + o, 2) for o in range(0, 10, 2)),
 }
+
+
+def ram(gpa, data):
+    return bytes([OP["RAM"]]) + gpa.to_bytes(3, "little") + bytes([len(data)]) + data
+
+
+def kick(q):
+    return bytes([OP["KICK"], q])
+
+
+def virtio_init(features, queues):
+    """A driver's set-up by register writes: every queue q of `queues`
+    (q -> base) at base (table), base + 0x1000 (avail), base + 0x2000 (used)."""
+    ops = wr(0, 0x14, 1, 0) + wr(0, 0x14, 1, 1) + wr(0, 0x14, 1, 3) + \
+        wr(0, 0x08, 4, 0) + wr(0, 0x0c, 4, features & 0xffffffff) + \
+        wr(0, 0x08, 4, 1) + wr(0, 0x0c, 4, features >> 32) + wr(0, 0x14, 1, 0xb)
+    for q, base in queues.items():
+        ops += wr(0, 0x16, 2, q) + wr(0, 0x18, 2, 16) + wr(0, 0x20, 8, base) + \
+            wr(0, 0x28, 8, base + 0x1000) + wr(0, 0x30, 8, base + 0x2000) + wr(0, 0x1c, 2, 1)
+    return ops + wr(0, 0x14, 1, 0xf)
+
+
+def chain(base, head_descs, q):
+    """Descriptors (addr, len, flags, next) at base's table, head 0 published."""
+    t = b"".join(struct.pack("<QIHH", *d) for d in head_descs)
+    return ram(base, t) + ram(base + 0x1000, struct.pack("<HHH", 0, 1, 0)) + kick(q) + wait()
+
+
+# net's tx (queue 1) and control queue (2): features MAC, MRG_RXBUF,
+# CTRL_VQ, CTRL_RX, CTRL_MAC_ADDR, VERSION_1
+NETF = 1 << 5 | 1 << 15 | 1 << 17 | 1 << 18 | 1 << 23 | 1 << 32
+NETQ = {0: 0x0000, 1: 0x10000, 2: 0x18000}
+ETH = bytes.fromhex("ffffffffffff525400000001") + b"\x08\x06" + bytes(46)
+seeds["net"].update({
+    "tx": virtio_init(NETF, NETQ) + ram(0x30000, PLAIN + ETH) +
+    chain(0x10000, [(0x30000, 12 + len(ETH), 0, 0)], 1),
+    "tx-split": virtio_init(NETF, NETQ) + ram(0x30000, PLAIN) + ram(0x30100, ETH) +
+    chain(0x10000, [(0x30000, 12, NEXT, 1), (0x30100, len(ETH), 0, 0)], 1),
+    "ctrl-promisc": virtio_init(NETF, NETQ) + ram(0x31000, bytes([0, 0, 1])) +
+    chain(0x18000, [(0x31000, 3, NEXT, 1), (0x31100, 1, WRITE, 0)], 2),
+    "ctrl-mac": virtio_init(NETF, NETQ) + ram(0x31000, bytes([1, 1, 2, 0, 0, 0, 0, 9])) +
+    chain(0x18000, [(0x31000, 8, NEXT, 1), (0x31100, 1, WRITE, 0)], 2) +
+    b"".join(rd(0, 0x2000 + o, 1) for o in range(6)),
+})
 for dev, s in seeds.items():
     d = os.path.join("tests/fuzz/corpus", "devproc-" + dev)
     os.makedirs(d, exist_ok=True)
