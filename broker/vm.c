@@ -438,19 +438,40 @@ static void on_control(struct vm_run *r)
 }
 
 /* Copy the children's diagnostics to our stderr; they wrote whole lines. */
-/* Copy what a non-blocking pipe holds now to fd `to`. */
-static void relay(int from, int to)
+/* Copy up to `max` bytes a non-blocking pipe holds now to fd `to`; false
+ * when a write fell short (the rest of what was read is lost). */
+static bool relay(int from, int to, size_t max)
 {
 	char buf[65536];
 	ssize_t n;
-	while ((n = read(from, buf, sizeof(buf))) > 0)
+	for (size_t done = 0; done < max && (n = read(from, buf, sizeof(buf))) > 0; done += n)
 		if (write(to, buf, (size_t)n) != n)
-			break;
+			return false;
+	return true;
 }
 
 static void relay_diag(int fd)
 {
-	relay(fd, STDERR_FILENO);
+	relay(fd, STDERR_FILENO, SIZE_MAX);
+}
+
+/*
+ * The --record pipe, at most 1 MiB per call so that the supervise loop
+ * keeps answering. A record with a hole would be misread from there on,
+ * so a failed write ends the recording: the pipe closes, the vcpu-worker's
+ * next write fails (EPIPE) and it stops recording; the VM runs on.
+ */
+static void relay_record(struct vm_run *r, size_t max)
+{
+	errno = 0;
+	if (r->record_r < 0 || relay(r->record_r, r->record, max))
+		return;
+	log__err("--record %s: write failed (%s): the recording stops here", r->o->record,
+		 errno ? strerror(errno) : "short write");
+	close(r->record_r);
+	r->record_r = -1;
+	close(r->record_w); /* the worker holds its own copy; ours would keep the pipe open */
+	r->record_w = -1;
 }
 
 enum {
@@ -530,7 +551,7 @@ static int supervise(struct vm_run *r)
 		if (p[P_DIAG].revents)
 			relay_diag(r->diag);
 		if (p[P_RECORD].revents)
-			relay(r->record_r, r->record);
+			relay_record(r, 1 << 20);
 		if (p[P_RESET].revents) {
 			/* The guest pulsed the CPU reset line through the i8042. */
 			log__info("guest ended the run with status 0 (reset via i8042)");
@@ -548,8 +569,7 @@ static int supervise(struct vm_run *r)
 		}
 	}
 	relay_diag(r->diag);
-	if (r->record_r >= 0)
-		relay(r->record_r, r->record);
+	relay_record(r, SIZE_MAX);
 	/* A device whose channel broke may be dying right now: give its pidfd a moment. */
 	for (unsigned i = 0; r->dev_failed && i < r->ndev; i++) {
 		struct pollfd q = {.fd = r->dev[i].pidfd, .events = POLLIN};
@@ -828,11 +848,13 @@ static int run__open(struct vm_run *r)
 	}
 	if (o->initrd && (r->initrd = open_image("--initrd", o->initrd, &r->vl)) < 0)
 		return -1;
-	/* A new file only: the record is never written over something that exists. */
-	if (o->record &&
-	    (r->record =
-		 open(o->record, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
-		log__err("--record %s: %s", o->record, strerror(errno));
+	/* A new file only, and no symbolic link anywhere in its path (path.h):
+	 * the record is never written over or through something that exists. */
+	if (o->record && (r->record = path__open(AT_FDCWD, o->record, O_WRONLY | O_CREAT | O_EXCL,
+						 0600, false)) < 0) {
+		log__err("--record %s: %s", o->record,
+			 errno == ELOOP ? "a symbolic link in the path (cellvm follows none)"
+					: strerror(errno));
 		return -1;
 	}
 	if (o->record) {

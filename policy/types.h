@@ -4,9 +4,10 @@
  * profile__all() from it; tests and the SELinux checks iterate
  * profile__all() (or `policy-types`, which prints it). Each type T has a
  * profile `profile_T` in policy/T.c, and a device process type a binary
- * cellvm-T. Adding a type: one line here, policy/T.c, its line in
- * policy/meson.build, and its domain in selinux/cellvm.te and .fc (the
- * policy tests name any type missing there).
+ * cellvm-T. The build reads this list too (cv_types in meson.build): it
+ * compiles policy/T.c and, for a one-file virtio device, device-procs/T/T.c,
+ * and selinux/gen-domains.c derives T's domain and file contexts from its
+ * profile. Adding a type: docs/adding-a-device.md.
  */
 #ifndef CELLVM_POLICY_TYPES_H
 #define CELLVM_POLICY_TYPES_H

@@ -16,6 +16,10 @@
 #include "log.h"
 
 #define REC_MAX_QUEUES 16
+/* What one notification may add (its chains are the guest's to make long),
+ * and the whole record: past it, recording stops and the VM runs on. */
+#define REC_KICK_MAX  (1u << 20)
+#define REC_TOTAL_MAX (1ull << 30)
 
 /* virtio 1.2 section 2.7.5: a split-queue descriptor. */
 struct rdesc {
@@ -41,6 +45,8 @@ struct rdev {
 static struct {
 	int fd; /* -1: not recording */
 	pthread_mutex_t lock;
+	uint64_t total;	    /* bytes written */
+	uint32_t kick_left; /* bytes the current notification may still add */
 	const struct gmem *ram;
 	struct rdev dev[VM_MAX_DEVS];
 } R = {.fd = -1, .lock = PTHREAD_MUTEX_INITIALIZER};
@@ -49,6 +55,13 @@ static void put(const struct rec_entry *e, const void *bytes, uint32_t n)
 {
 	if (R.fd < 0)
 		return;
+	if (R.total + sizeof(*e) + n > REC_TOTAL_MAX) {
+		log__err("--record: the record reached %llu MiB: recording stops",
+			 (unsigned long long)(REC_TOTAL_MAX >> 20));
+		R.fd = -1;
+		return;
+	}
+	R.total += sizeof(*e) + n;
 	if (write(R.fd, e, sizeof(*e)) != (ssize_t)sizeof(*e) ||
 	    (n && write(R.fd, bytes, n) != (ssize_t)n)) {
 		log__err("--record: write failed (%s): recording stops", strerror(errno));
@@ -86,8 +99,11 @@ static void ram(unsigned dev, unsigned q, enum rec_ram_what what, uint64_t gpa, 
 {
 	uint32_t n = what == REC_RAM_WBUF ? 0 : len;
 	const void *p = gmem__ptr(R.ram, gpa, n);
-	if (!p)
+	if (!p || R.kick_left < sizeof(struct rec_entry) + n) {
+		R.kick_left = 0; /* this notification's budget is spent: the rest is left out */
 		return;
+	}
+	R.kick_left -= (uint32_t)sizeof(struct rec_entry) + n;
 	struct rec_entry e = {.type = REC_RAM,
 			      .dev = (uint8_t)dev,
 			      .region = (uint8_t)what,
@@ -115,7 +131,7 @@ static void chain(unsigned dev, unsigned q, const struct rqueue *rq, uint16_t he
 {
 	struct rdesc d;
 	unsigned i = head;
-	for (unsigned steps = 0; steps < rq->size && i < rq->size; steps++) {
+	for (unsigned steps = 0; steps < rq->size && i < rq->size && R.kick_left; steps++) {
 		if (!rdesc_at(rq->desc, i, &d))
 			return;
 		ram(dev, q, REC_RAM_DESC, rq->desc + 16ull * i, 16);
@@ -144,8 +160,9 @@ static void kick(unsigned dev, unsigned q)
 	uint16_t n = (uint16_t)(idx - rq->last_avail);
 	if (n > rq->size)
 		n = rq->size;
+	R.kick_left = REC_KICK_MAX;
 	ram(dev, q, REC_RAM_AVAIL, rq->avail, 4 + 2u * rq->size);
-	for (uint16_t k = 0; k < n; k++) {
+	for (uint16_t k = 0; k < n && R.kick_left; k++) {
 		uint16_t head;
 		uint16_t slot = (uint16_t)(rq->last_avail + k) % rq->size;
 		if (gmem__read(R.ram, rq->avail + 4 + 2ull * slot, &head, 2))

@@ -8,7 +8,9 @@
  * (indirect tables included), the device-readable buffers (their first
  * REC_BUF_MAX bytes) and the place and size of the device-writable ones.
  * While recording, queue notifications are not ioeventfds: they exit to the
- * vcpu-worker and reach the device as the register writes they are.
+ * vcpu-worker and reach the device as the register writes they are. One
+ * notification adds at most 1 MiB (the guest makes its chains as long as it
+ * likes) and the whole record at most 1 GiB: past that, recording stops.
  *
  * The file: REC_MAGIC, then records of struct rec_entry, each REC_RAM one
  * followed by its `len` bytes of RAM (none for REC_RAM_WBUF).

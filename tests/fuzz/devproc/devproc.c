@@ -717,6 +717,10 @@ static void check_image(void)
 			return;
 		}
 		check_changes(vnow, vimg, n, "qcow2 virtual disk");
+		/* Too many requests to tell apart: start the next input from a
+		 * fresh image (and ranges) rather than check nothing from here. */
+		if (F.ranges_overflow)
+			F.img_dirty = true;
 		return;
 	}
 	if (F.kind != K_BLK_RAW)

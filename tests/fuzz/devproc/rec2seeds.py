@@ -15,7 +15,9 @@ within the harness's limits (at most 500 ops, 256 KiB of guest RAM):
   (descriptor lengths are cut to match), and every descriptor and indirect
   table is rewritten to the new addresses;
 - a queue-0 notification becomes the RAM ops the recorder saw before it,
-  then KICK 0 and WAIT. Other queues keep their recorded (now out of range)
+  then KICK 0 and WAIT; its new avail entries are renumbered from 0 in each
+  input (the device starts each input from a reset), so every input's
+  requests are the ones the guest made there, once each. Other queues keep their recorded (now out of range)
   addresses and are not kicked: the harness tracks queue 0 only;
 - a virtio device's set-up (everything before its first queue-0 kick) opens
   every input, so each one starts from a driven device.
@@ -38,7 +40,8 @@ REC_ACCESS, REC_RAM, REC_DEV = 1, 2, 3
 AVAIL, DESC, INDIRECT, RBUF, WBUF = 0, 1, 2, 3, 4
 VM_DEV_SERIAL, VM_DEV_TESTDEV, VM_DEV_VIRTIO, VM_DEV_VGA, VM_DEV_INPUT = 1, 2, 3, 4, 5
 VIRTIO_KIND = {1: "net", 2: "blk", 4: "rng"}
-Q_SELECT, Q_SIZE, Q_DESC, Q_DRIVER, Q_DEVICE = 0x16, 0x18, 0x20, 0x28, 0x30
+STATUS, Q_SELECT, Q_SIZE, Q_ENABLE = 0x14, 0x16, 0x18, 0x1c
+Q_DESC, Q_DRIVER, Q_DEVICE = 0x20, 0x28, 0x30
 NOTIFY_OFF, NOTIFY_LEN, NOTIFY_MULT = 0x3000, 0x1000, 4
 ENTRY = struct.Struct("<BBBBB3xII QQ")
 
@@ -89,10 +92,12 @@ class Device:
         self.pending_lo = {}
         self.group = []  # RAM records since the last kick
         self.kicks = 0
+        self.guest_idx = 0  # queue 0's avail idx in the guest at the last kick
+        self.input_idx = 0  # the same in the current input (it starts from a reset)
         self.reset_pages()
 
     def reset_pages(self):
-        self.pages, self.next_page = {}, FIRST_FREE_PAGE
+        self.pages, self.next_page, self.map_failed = {}, FIRST_FREE_PAGE, False
 
     # -- guest RAM -> harness RAM ------------------------------------
     def ring_addr(self, gpa):
@@ -112,6 +117,7 @@ class Device:
         first, last = gpa // PAGE, (gpa + max(length, 1) - 1) // PAGE
         missing = [p for p in range(first, last + 1) if p not in self.pages]
         if self.next_page + len(missing) > RAM_SIZE // PAGE:
+            self.map_failed = True
             return None
         for p in missing:
             self.pages[p] = self.next_page
@@ -134,7 +140,17 @@ class Device:
             if q != 0:
                 continue
             if what == AVAIL:
-                ops += op_ram(AVAIL_GPA, body[:4 + 2 * self.qsize.get(0, 0)])
+                size = self.qsize.get(0, 0)
+                if not size or len(body) < 4 + 2 * size:
+                    continue
+                idx = struct.unpack_from("<H", body, 2)[0]
+                new = min((idx - self.guest_idx) & 0xffff, size)
+                for k in range(new):
+                    head = body[4 + 2 * ((self.guest_idx + k) % size):][:2]
+                    ops += op_ram(AVAIL_GPA + 4 + 2 * ((self.input_idx + k) % size), head)
+                self.guest_idx = idx
+                self.input_idx = (self.input_idx + new) & 0xffff
+                ops += op_ram(AVAIL_GPA + 2, struct.pack("<H", self.input_idx))
             elif what == DESC:
                 at = self.ring_addr(gpa)
                 if at is not None and len(body) == 16:
@@ -152,16 +168,39 @@ class Device:
         return ops, data
 
     # -- inputs -----------------------------------------------------------
+    def too_big(self, ops):
+        return self.ops and (len(self.prefix) + len(self.ops) + len(ops) > MAX_OPS or
+                             sum(map(len, self.prefix + self.ops + ops)) > MAX_BYTES)
+
     def emit(self, ops):
-        if self.ops and (len(self.prefix) + len(self.ops) + len(ops) > MAX_OPS or
-                         sum(map(len, self.prefix + self.ops + ops)) > MAX_BYTES):
+        if self.too_big(ops):
             self.flush()
+        self.ops += ops
+
+    def kick_ops(self):
+        ring, data = self.group_ops()
+        kick = [bytes([OP_KICK, 0]), bytes([OP_WAIT, 2])]
+        room = MAX_OPS - len(self.prefix) - len(ring) - len(kick)
+        # a group too big for one input loses buffer contents first
+        return ring + data[:max(room, 0)] + kick
+
+    def kick(self):
+        """A queue-0 notification: its group in this input, or in a new one
+        if it does not fit (whose avail numbering and pages start afresh)."""
+        saved = (self.guest_idx, self.input_idx, list(self.group))
+        self.map_failed = False
+        ops = self.kick_ops()
+        if self.ops and (self.too_big(ops) or self.map_failed):
+            self.guest_idx, self.input_idx, self.group = saved
+            self.flush()
+            ops = self.kick_ops()
         self.ops += ops
 
     def flush(self):
         if self.ops:
             self.inputs.append(b"".join(self.prefix + self.ops))
         self.ops = []
+        self.input_idx = 0
         self.reset_pages()
 
     def end_prefix(self):
@@ -173,6 +212,9 @@ class Device:
         if size not in (1, 2, 4, 8):
             return
         if self.virtio and region == 0 and write:
+            if (off == STATUS and size == 1 and val == 0) or \
+                    (off == Q_ENABLE and size == 2 and self.sel == 0):
+                self.guest_idx = self.input_idx = 0  # the device starts queue 0 again
             if off == Q_SELECT and size == 2:
                 self.sel = val
             elif off == Q_SIZE and size == 2:
@@ -195,11 +237,7 @@ class Device:
                 if self.in_prefix:
                     self.end_prefix()
                 self.kicks += 1
-                ring, data = self.group_ops()
-                kick = [bytes([OP_KICK, 0]), bytes([OP_WAIT, 2])]
-                room = MAX_OPS - len(self.prefix) - len(ring) - len(kick)
-                # a group too big for one input loses buffer contents first
-                self.emit(ring + data[:max(room, 0)] + kick)
+                self.kick()
                 return
         op = op_access(write, region, size, off, val)
         if self.in_prefix:
