@@ -13,23 +13,12 @@
 #include <unistd.h>
 
 #include "device-procs/virtio/virtio_pci_regs.h"
+#include "device-procs/virtio/virtq.h"
 #include "log.h"
 
 #define REC_MAX_QUEUES 16
-/* What one notification may add (its chains are the guest's to make long),
- * and the whole record: past it, recording stops and the VM runs on. */
-#define REC_KICK_MAX  (1u << 20)
+/* The whole record: past it, recording stops and the VM runs on. */
 #define REC_TOTAL_MAX (1ull << 30)
-
-/* virtio 1.2 section 2.7.5: a split-queue descriptor. */
-struct rdesc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags, next;
-};
-#define RDESC_NEXT     1
-#define RDESC_WRITE    2
-#define RDESC_INDIRECT 4
 
 struct rqueue {
 	uint64_t desc, avail;
@@ -71,6 +60,11 @@ static void put(const struct rec_entry *e, const void *bytes, uint32_t n)
 
 bool record__open(int fd, const struct vm_plan *plan, const struct gmem *ram)
 {
+	/* a new record: nothing of an earlier one carries over */
+	pthread_mutex_lock(&R.lock);
+	memset(R.dev, 0, sizeof(R.dev));
+	R.total = 0;
+	pthread_mutex_unlock(&R.lock);
 	if (write(fd, REC_MAGIC, 8) != 8) {
 		log__err("--record: %s", strerror(errno));
 		return false;
@@ -113,14 +107,14 @@ static void ram(unsigned dev, unsigned q, enum rec_ram_what what, uint64_t gpa, 
 	put(&e, p, n);
 }
 
-static bool rdesc_at(uint64_t table, unsigned i, struct rdesc *d)
+static bool rdesc_at(uint64_t table, unsigned i, struct virtq_desc *d)
 {
 	return gmem__read(R.ram, table + 16ull * i, d, sizeof(*d));
 }
 
-static void buffer(unsigned dev, unsigned q, const struct rdesc *d)
+static void buffer(unsigned dev, unsigned q, const struct virtq_desc *d)
 {
-	if (d->flags & RDESC_WRITE)
+	if (d->flags & VIRTQ_DESC_F_WRITE)
 		ram(dev, q, REC_RAM_WBUF, d->addr, d->len);
 	else
 		ram(dev, q, REC_RAM_RBUF, d->addr, d->len < REC_BUF_MAX ? d->len : REC_BUF_MAX);
@@ -129,22 +123,22 @@ static void buffer(unsigned dev, unsigned q, const struct rdesc *d)
 /* One chain from head: its descriptors, indirect tables and buffers. */
 static void chain(unsigned dev, unsigned q, const struct rqueue *rq, uint16_t head)
 {
-	struct rdesc d;
+	struct virtq_desc d;
 	unsigned i = head;
 	for (unsigned steps = 0; steps < rq->size && i < rq->size && R.kick_left; steps++) {
 		if (!rdesc_at(rq->desc, i, &d))
 			return;
 		ram(dev, q, REC_RAM_DESC, rq->desc + 16ull * i, 16);
-		if (d.flags & RDESC_INDIRECT) {
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			unsigned n = d.len / 16 < 256 ? d.len / 16 : 256;
 			ram(dev, q, REC_RAM_INDIRECT, d.addr, 16 * n);
-			struct rdesc in;
+			struct virtq_desc in;
 			for (unsigned k = 0; k < n && rdesc_at(d.addr, k, &in); k++)
 				buffer(dev, q, &in);
 		} else {
 			buffer(dev, q, &d);
 		}
-		if (!(d.flags & RDESC_NEXT))
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			return;
 		i = d.next;
 	}

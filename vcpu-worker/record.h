@@ -26,6 +26,8 @@
 
 #define REC_MAGIC   "CVREC001"
 #define REC_BUF_MAX 4096u
+/* What one notification may add at most: its chains are the guest's to make long. */
+#define REC_KICK_MAX (1u << 20)
 
 enum rec_type {
 	REC_ACCESS = 1, /* a forwarded register access (after its reply) */
