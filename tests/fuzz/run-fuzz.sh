@@ -13,5 +13,8 @@ trap 'rm -rf "$work"' EXIT
 # A fixed seed keeps the short runs inside the test command reproducible
 # (a run that is cut short by time explores a prefix of the same sequence);
 # longer runs on demand: FUZZ_SEED=0 (random) or another seed.
+# A finding must fail the test: libFuzzer's own default exit codes (77 for a
+# crash, 70 for a timeout) would read as "skipped" to meson.
 "$exe" -seed="${FUZZ_SEED:-1}" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+	-error_exitcode=1 -timeout_exitcode=1 \
 	-artifact_prefix="${FUZZ_ARTIFACTS:-$work}/" "$work" "$seeds"
