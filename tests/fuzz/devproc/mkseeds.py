@@ -31,7 +31,11 @@ def wait(ms=9):
 
 
 def backend(data, off=b""):
-    return bytes([OP["BACKEND"], len(data)]) + data + off
+    # 0xc5 maps to BACKEND on every device; qcow2 takes only bytes >= 0xc0
+    # as BACKEND (ops.h)
+    op = OP["BACKEND"] + 16 * len(OP)
+    assert op % len(OP) == OP["BACKEND"] and 0xc0 <= op <= 0xff
+    return bytes([op, len(data)]) + data + off
 
 
 # type bytes: index into IN OUT FLUSH GET_ID DISCARD WRITE_ZEROES

@@ -15,11 +15,13 @@
  *                                         datagram (len 0: 24 bytes); blk: write the
  *                                         image file at off (someone else's change);
  *                                         net: one rx frame of len + more bytes, the
- *                                         bytes first (the vnet header), then a pattern
+ *                                         bytes first (the vnet header), then a pattern;
+ *                                         qcow2: a re-spawn, so only opcode bytes
+ *                                         >= 0xc0, lower ones that map here are READs
  *  RESET                                  IPC_OP_CTRL_RESET
  *  RAW    op:1 region:1 off:2 size:1 val:8  any request, unchecked: a malformed one
  *                                         must make the device leave the channel (and
- *                                         costs a re-spawn: only opcode bytes >= 0xc0;
+ *                                         costs a re-spawn: only the opcode byte 0xf7;
  *                                         lower ones that map here are READs)
  *  VIRTIO_SETUP features:4 qlog:1         driver set-up of queue 0 (size 1 << qlog % 9)
  *                                         at the layout below, vector 1, DRIVER_OK
