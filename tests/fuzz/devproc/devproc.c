@@ -350,13 +350,16 @@ static void describe(struct devproc *d)
 		devices__virtio(d, "rng", VIRTIO_ID_RNG, 0xff0000, 1);
 		break;
 	case K_NET: {
-		/* net__prepare's description, one queue pair, a SOCK_SEQPACKET pair
-		 * for the TAP queue: frames keep their boundaries, and the harness
-		 * writes any vnet header (a TAP only writes sane ones). */
+		/* net__prepare's description, one queue pair and a TAP's usual MTU
+		 * (offered as VIRTIO_NET_F_MTU, as the broker does: recorded
+		 * drivers take it), a SOCK_SEQPACKET pair for the TAP queue: frames
+		 * keep their boundaries, and the harness writes any vnet header (a
+		 * TAP only writes sane ones). */
 		int sv[2];
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 			exit(1);
-		struct net_cfg c = {.mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}, .npairs = 1};
+		struct net_cfg c = {
+		    .mac = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56}, .npairs = 1, .mtu = 1500};
 		net__describe(d, &c, &sv[1]);
 		F.peer_out = sv[0];
 		F.peer_in = dup(sv[0]);

@@ -9,18 +9,19 @@ within the harness's limits (at most 500 ops, 256 KiB of guest RAM):
 
 - register accesses become READ and WRITE ops on the same region and
   offset (the plan's regions are the harness's);
-- virtio queue 0 moves to the ops.h layout (descriptor table 0x0000, avail
-  0x1000, used 0x2000), so the harness's verbose line reports its used idx;
-  the buffers its chains name move to free pages above, each at most 8 KiB
+- virtio queues 0 to 2 move to fixed pages: queue q's descriptor table,
+  avail and used rings to pages 3q, 3q + 1 and 3q + 2 (queue 0's are the
+  ops.h layout, so the harness's verbose line reports its used idx); the
+  buffers their chains name move to free pages above, each at most 8 KiB
   (descriptor lengths are cut to match), and every descriptor and indirect
-  table is rewritten to the new addresses;
-- a queue-0 notification becomes the RAM ops the recorder saw before it,
-  then KICK 0 and WAIT; its new avail entries are renumbered from 0 in each
-  input (the device starts each input from a reset), so every input's
-  requests are the ones the guest made there, once each. Other queues keep their recorded (now out of range)
-  addresses and are not kicked: the harness tracks queue 0 only;
-- a virtio device's set-up (everything before its first queue-0 kick) opens
-  every input, so each one starts from a driven device.
+  table is rewritten to the new addresses. Queues above 2 keep their
+  recorded (now out of range) addresses and are not kicked;
+- a notification becomes the RAM ops the recorder saw before it, then KICK
+  and WAIT; a queue's new avail entries are renumbered from 0 in each input
+  (the device starts each input from a reset), so every input's requests
+  are the ones the guest made there, once each;
+- a virtio device's set-up (everything before its first kick) opens every
+  input, so each one starts from a driven device.
 
 Prints one line per device kind: inputs written, ops, kicks.
 """
@@ -30,9 +31,15 @@ import struct
 import sys
 
 OP_READ, OP_WRITE, OP_RAM, OP_KICK, OP_WAIT = 0, 1, 2, 3, 4
-DESC_GPA, AVAIL_GPA, USED_GPA = 0x0000, 0x1000, 0x2000
 RAM_SIZE, PAGE = 256 << 10, 4096
-FIRST_FREE_PAGE = 3
+NQ = 3  # queues moved (net: rx, tx, ctrl); their rings take pages 0 .. 3 NQ - 1
+FIRST_FREE_PAGE = 3 * NQ
+RING_NAMES = ("desc", "avail", "used")
+
+
+def ring_gpa(q, name):
+    """Harness address of queue q's ring part (queue 0: ops.h's layout)."""
+    return (3 * q + RING_NAMES.index(name)) * PAGE
 MAX_OPS, MAX_BYTES, BUF_CAP = 500, 131072, 8192
 OUT_OF_RANGE = 0x4000_0000  # a buffer that did not fit: the device refuses it
 
@@ -88,12 +95,12 @@ class Device:
         self.prefix, self.ops, self.inputs = [], [], []
         self.in_prefix = virtio
         self.sel, self.qsize = 0, {}
-        self.q0 = {}  # guest addresses of queue 0: desc, avail, used
+        self.rings = {}  # (queue, "desc" | "avail" | "used") -> guest address
         self.pending_lo = {}
         self.group = []  # RAM records since the last kick
         self.kicks = 0
-        self.guest_idx = 0  # queue 0's avail idx in the guest at the last kick
-        self.input_idx = 0  # the same in the current input (it starts from a reset)
+        self.guest_idx = {}  # queue -> its avail idx in the guest at the last kick
+        self.input_idx = {}  # the same in the current input (it starts from a reset)
         self.reset_pages()
 
     def reset_pages(self):
@@ -101,12 +108,11 @@ class Device:
 
     # -- guest RAM -> harness RAM ------------------------------------
     def ring_addr(self, gpa):
-        size = self.qsize.get(0, 0)
-        for name, base, length in (("desc", DESC_GPA, 16 * size), ("avail", AVAIL_GPA, 6 + 2 * size),
-                                   ("used", USED_GPA, 6 + 8 * size)):
-            g = self.q0.get(name)
-            if g is not None and g <= gpa < g + length:
-                return base + gpa - g
+        for (q, name), g in self.rings.items():
+            size = self.qsize.get(q, 0)
+            length = {"desc": 16 * size, "avail": 6 + 2 * size, "used": 6 + 8 * size}[name]
+            if g <= gpa < g + length:
+                return ring_gpa(q, name) + gpa - g
         return None
 
     def map_buf(self, gpa, length):
@@ -137,20 +143,22 @@ class Device:
         """(the queue's ops, the buffers' data ops): the second may be cut."""
         ops, data = [], []
         for _t, _d, _f, what, q, ln, gpa, _v, body in self.group:
-            if q != 0:
+            if q >= NQ:
                 continue
             if what == AVAIL:
-                size = self.qsize.get(0, 0)
+                size = self.qsize.get(q, 0)
                 if not size or len(body) < 4 + 2 * size:
                     continue
                 idx = struct.unpack_from("<H", body, 2)[0]
-                new = min((idx - self.guest_idx) & 0xffff, size)
+                g, i = self.guest_idx.get(q, 0), self.input_idx.get(q, 0)
+                new = min((idx - g) & 0xffff, size)
+                avail = ring_gpa(q, "avail")
                 for k in range(new):
-                    head = body[4 + 2 * ((self.guest_idx + k) % size):][:2]
-                    ops += op_ram(AVAIL_GPA + 4 + 2 * ((self.input_idx + k) % size), head)
-                self.guest_idx = idx
-                self.input_idx = (self.input_idx + new) & 0xffff
-                ops += op_ram(AVAIL_GPA + 2, struct.pack("<H", self.input_idx))
+                    head = body[4 + 2 * ((g + k) % size):][:2]
+                    ops += op_ram(avail + 4 + 2 * ((i + k) % size), head)
+                self.guest_idx[q] = idx
+                self.input_idx[q] = (i + new) & 0xffff
+                ops += op_ram(avail + 2, struct.pack("<H", self.input_idx[q]))
             elif what == DESC:
                 at = self.ring_addr(gpa)
                 if at is not None and len(body) == 16:
@@ -177,30 +185,30 @@ class Device:
             self.flush()
         self.ops += ops
 
-    def kick_ops(self):
+    def kick_ops(self, q):
         ring, data = self.group_ops()
-        kick = [bytes([OP_KICK, 0]), bytes([OP_WAIT, 2])]
+        kick = [bytes([OP_KICK, q]), bytes([OP_WAIT, 2])]
         room = MAX_OPS - len(self.prefix) - len(ring) - len(kick)
         # a group too big for one input loses buffer contents first
         return ring + data[:max(room, 0)] + kick
 
-    def kick(self):
-        """A queue-0 notification: its group in this input, or in a new one
-        if it does not fit (whose avail numbering and pages start afresh)."""
-        saved = (self.guest_idx, self.input_idx, list(self.group))
+    def kick(self, q):
+        """A notification of queue q: its group in this input, or in a new
+        one if it does not fit (whose avail numbering and pages start afresh)."""
+        saved = (dict(self.guest_idx), dict(self.input_idx), list(self.group))
         self.map_failed = False
-        ops = self.kick_ops()
+        ops = self.kick_ops(q)
         if self.ops and (self.too_big(ops) or self.map_failed):
             self.guest_idx, self.input_idx, self.group = saved
             self.flush()
-            ops = self.kick_ops()
+            ops = self.kick_ops(q)
         self.ops += ops
 
     def flush(self):
         if self.ops:
             self.inputs.append(b"".join(self.prefix + self.ops))
         self.ops = []
-        self.input_idx = 0
+        self.input_idx = {}
         self.reset_pages()
 
     def end_prefix(self):
@@ -212,32 +220,34 @@ class Device:
         if size not in (1, 2, 4, 8):
             return
         if self.virtio and region == 0 and write:
-            if (off == STATUS and size == 1 and val == 0) or \
-                    (off == Q_ENABLE and size == 2 and self.sel == 0):
-                self.guest_idx = self.input_idx = 0  # the device starts queue 0 again
+            if off == STATUS and size == 1 and val == 0:
+                self.guest_idx, self.input_idx = {}, {}  # the device starts every queue again
+            elif off == Q_ENABLE and size == 2:
+                self.guest_idx.pop(self.sel, None)
+                self.input_idx.pop(self.sel, None)
             if off == Q_SELECT and size == 2:
                 self.sel = val
             elif off == Q_SIZE and size == 2:
                 self.qsize[self.sel] = val
-            elif self.sel == 0 and size == 4 and off in (Q_DESC, Q_DRIVER, Q_DEVICE):
+            elif self.sel < NQ and size == 4 and off in (Q_DESC, Q_DRIVER, Q_DEVICE):
                 self.pending_lo[off] = val
                 return
-            elif self.sel == 0 and size == 4 and off - 4 in (Q_DESC, Q_DRIVER, Q_DEVICE):
+            elif self.sel < NQ and size == 4 and off - 4 in (Q_DESC, Q_DRIVER, Q_DEVICE):
                 name = {Q_DESC: "desc", Q_DRIVER: "avail", Q_DEVICE: "used"}[off - 4]
-                self.q0[name] = self.pending_lo.pop(off - 4, 0) | val << 32
-                base = {"desc": DESC_GPA, "avail": AVAIL_GPA, "used": USED_GPA}[name]
-                ops = [op_access(True, 0, 4, off - 4, base), op_access(True, 0, 4, off, 0)]
+                self.rings[(self.sel, name)] = self.pending_lo.pop(off - 4, 0) | val << 32
+                ops = [op_access(True, 0, 4, off - 4, ring_gpa(self.sel, name)),
+                       op_access(True, 0, 4, off, 0)]
                 (self.prefix if self.in_prefix else self.ops).extend(ops)
                 return
             elif NOTIFY_OFF <= off < NOTIFY_OFF + NOTIFY_LEN and off % NOTIFY_MULT == 0:
                 q = (off - NOTIFY_OFF) // NOTIFY_MULT
-                if q != 0:
+                if q >= NQ:
                     self.group = []
                     return
                 if self.in_prefix:
                     self.end_prefix()
                 self.kicks += 1
-                self.kick()
+                self.kick(q)
                 return
         op = op_access(write, region, size, off, val)
         if self.in_prefix:
@@ -279,7 +289,7 @@ def main():
             with open(os.path.join(out, f"{a.prefix}-{d.kind}-{dev}-{i:02d}"), "wb") as f:
                 f.write(data)
         print(f"rec2seeds: device {dev} ({d.kind}): {len(chosen)} of {len(d.inputs)} inputs, "
-              f"{d.kicks} queue-0 kicks")
+              f"{d.kicks} kicks")
     return 0
 
 
