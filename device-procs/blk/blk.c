@@ -147,17 +147,10 @@ static bool blk_backend_wanted(void *dev, unsigned i)
 }
 
 /* The guest's own reset: status 0 drains in-flight I/O and forgets the queues. */
-static void blk_dev_reset(void *dev)
-{
-	struct blk_dev *d = dev;
-	virtio_pci__write(&d->vp, VIRTIO_PCI_COMMON_OFF + VIRTIO_PCI_COMMON_STATUS, 1, 0);
-}
-
 const struct dev_ops blk_dev_ops = {
     .name = "virtio-blk",
     .init = blk_init,
     VIRTIO_PCI_DEV_OPS,
     .backend_ready = NULL,
     .backend_wanted = blk_backend_wanted,
-    .reset = blk_dev_reset,
 };

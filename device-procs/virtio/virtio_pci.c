@@ -415,3 +415,8 @@ void virtio_pci__dev_kick(void *dev, unsigned i)
 {
 	virtio_pci__kick(dev, i);
 }
+
+void virtio_pci__dev_reset(void *dev)
+{
+	write_status(dev, 0);
+}
