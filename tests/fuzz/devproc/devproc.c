@@ -706,9 +706,9 @@ static void ram_write(uint64_t gpa, const void *src, size_t len)
 }
 
 /* Did the input give the device a writable buffer over a descriptor table
- * (an indirect one: the device refuses its queue's own rings)? Then the
- * device wrote descriptors the harness never saw and may have followed
- * them before the next look (campaign false positive, docs/fuzzing.md). */
+ * (an indirect one, or another queue's: the device refuses a buffer over
+ * its queue's own rings)? Then the device may have written descriptors the
+ * harness never saw and followed them before the harness looked again. */
 static bool tables_writable(void)
 {
 	for (size_t a = 0; a < RAM_SIZE; a++)
