@@ -95,7 +95,9 @@ static void ram(unsigned dev, unsigned q, enum rec_ram_what what, uint64_t gpa, 
 	/* a range outside guest RAM (writable ones too) is left out: the device
 	 * refuses it; so is an empty one (its descriptor is in the record) */
 	const void *p = gmem__ptr(R.ram, gpa, len);
-	if (!len || !p || R.kick_left < sizeof(struct rec_entry) + n) {
+	if (!len || !p)
+		return;
+	if (R.kick_left < sizeof(struct rec_entry) + n) {
 		R.kick_left = 0; /* this notification's budget is spent: the rest is left out */
 		return;
 	}

@@ -146,7 +146,6 @@ static bool blk_backend_wanted(void *dev, unsigned i)
 	return false;
 }
 
-/* The guest's own reset: status 0 drains in-flight I/O and forgets the queues. */
 const struct dev_ops blk_dev_ops = {
     .name = "virtio-blk",
     .init = blk_init,
