@@ -131,7 +131,7 @@ struct fz {
 	/* driver state of queue 0 (virtio), as our own setup op left it */
 	uint16_t qsize, avail_idx, next_desc;
 	uint64_t q_desc, q_avail, q_used;
-	bool q_known; /* false after a raw register write to the queue config */
+	bool q_known; /* false after a write that may move or reset a queue */
 	/* the other queues (net: tx, control, more pairs), as the device has them:
 	 * reached by register writes, RAM ops and KICK q */
 	struct {
@@ -140,12 +140,20 @@ struct fz {
 	} qx[VM_DEV_MAX_EVENTFDS];
 	bool bad_sent; /* this input sent a request the device must refuse */
 	/* statistics */
-	unsigned long execs, spawns;
+	unsigned long execs, spawns, calls, waits, waits_idle;
+	uint64_t ns_ring, ns_wait, ns_spawn, ns_start; /* wall time, for the end-of-run line */
 	uint64_t rss_base_kb;
 	unsigned fd_base; /* open fds between devices, from the second spawn on (replay builds) */
 };
 
 static struct fz F;
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 static char diag_buf[64 << 10];
 static size_t diag_len;
 
@@ -443,6 +451,7 @@ static void spawn(void)
 			nfd, F.fd_base);
 	}
 #endif
+	uint64_t t0 = now_ns();
 	if (F.kind == K_BLK_QCOW2 && F.img_dirty)
 		prepare_image();
 	describe(&F.d);
@@ -483,6 +492,7 @@ static void spawn(void)
 	/* Served only once the device has opened its backend: no op races its start-up. */
 	ring(IPC_OP_CTRL_PING, 0, 0, 0, 0);
 	F.rss_base_kb = 0;
+	F.ns_spawn += now_ns() - t0;
 }
 
 /* ---- ring access -------------------------------------------------------- */
@@ -498,7 +508,10 @@ static uint64_t ring(uint32_t op, uint32_t region, uint64_t off, uint32_t size, 
 	char why[160];
 	bool bad = !ipc_msg__check_request(&req, &F.k->lim, why, sizeof(why));
 	F.bad_sent |= bad;
+	uint64_t t0 = now_ns();
 	int r = ipc_chan__call(&F.chan, &req, &rep);
+	F.ns_ring += now_ns() - t0;
+	F.calls++;
 	if (r == -ETIMEDOUT)
 		finding("no reply within %u ms to %s region %u off %#llx size %u", F.timeout_ms,
 			ipc_msg__op_name(op), region, (unsigned long long)off, size);
@@ -829,6 +842,21 @@ static uint64_t take(struct in *in, unsigned bytes)
 	return v;
 }
 
+/*
+ * May a common-config write change what learn_queue reads? The device
+ * dispatches on the offset alone (virtio_pci.c common_write); the overlap
+ * of [off, off + size) is the wider test: the status (0 resets every
+ * queue), a queue's size, its three addresses. Re-learning after every
+ * other write (feature and select registers) cost up to 14 ring calls each.
+ */
+static bool moves_queue(uint64_t off, unsigned size)
+{
+	uint64_t end = off + size;
+	return (off <= VIRTIO_PCI_COMMON_STATUS && end > VIRTIO_PCI_COMMON_STATUS) ||
+	       (off < VIRTIO_PCI_COMMON_Q_SIZE + 2 && end > VIRTIO_PCI_COMMON_Q_SIZE) ||
+	       (off < VIRTIO_PCI_COMMON_LEN && end > VIRTIO_PCI_COMMON_Q_DESC);
+}
+
 /* A register access inside the device's regions (raw ops go anywhere). */
 static void reg_access(struct in *in, bool write)
 {
@@ -847,8 +875,7 @@ static void reg_access(struct in *in, bool write)
 	 * start the queue: the device may look at RAM from here on. */
 	if (write && F.k->virtio)
 		note_writable();
-	/* Any common-config write may move or reset the queue (status 0). */
-	if (write && F.k->virtio && off < VIRTIO_PCI_COMMON_LEN)
+	if (write && F.k->virtio && moves_queue(off, size))
 		F.q_known = false;
 	if (F.verbose)
 		fprintf(stderr, "devfuzz: %s region %u off %#llx size %u val %#llx\n",
@@ -867,13 +894,19 @@ static void kick(unsigned q)
 		finding("kick eventfd write failed: %s", strerror(errno));
 }
 
-/* Wait (bounded) for an interrupt on any irqfd; drain them. */
-static void wait_irq(unsigned ms)
+/* Wait (bounded, us) for an interrupt on any irqfd; drain them. */
+static void wait_irq(unsigned us)
 {
 	struct pollfd p[VM_DEV_MAX_EVENTFDS];
 	for (unsigned i = 0; i < F.nirq; i++)
 		p[i] = (struct pollfd){.fd = F.irq[i], .events = POLLIN};
-	if (F.nirq && poll(p, F.nirq, (int)ms) > 0)
+	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
+	uint64_t t0 = now_ns();
+	int n = F.nirq ? ppoll(p, F.nirq, &ts, NULL) : 0;
+	F.ns_wait += now_ns() - t0;
+	F.waits++;
+	F.waits_idle += n == 0;
+	if (n > 0)
 		for (unsigned i = 0; i < F.nirq; i++) {
 			uint64_t v;
 			if (p[i].revents && read(F.irq[i], &v, 8) < 0)
@@ -1080,7 +1113,11 @@ static void run_op(struct in *in)
 		kick((unsigned)take(in, 1));
 		break;
 	case OP_WAIT:
-		wait_irq(1 + (unsigned)take(in, 1) % 3);
+		/* Most waits get no interrupt (90% on a net corpus, 70% on qcow2)
+		 * and time out: 0.25-0.75 ms instead of 1-3 ms made replays of 300
+		 * inputs 1.6x (net) and 1.5x (qcow2) faster, with the same waits
+		 * ending in an interrupt and the same edges. */
+		wait_irq(250 * (1 + (unsigned)take(in, 1) % 3));
 		break;
 	case OP_BACKEND:
 		backend_op(in);
@@ -1154,6 +1191,13 @@ static void at_exit(void)
 		"devfuzz: %s: %u of %u device edges covered, %lu inputs, %lu spawns, %lu with RAM "
 		"unchecked\n",
 		F.k->name, n, total, F.execs, F.spawns, F.ram_unchecked);
+	fprintf(stderr,
+		"devfuzz: %s: wall %llu ms: %lu ring calls %llu ms, %lu interrupt waits (%lu with "
+		"none) %llu ms, spawns %llu ms\n",
+		F.k->name, (unsigned long long)((now_ns() - F.ns_start) / 1000000), F.calls,
+		(unsigned long long)(F.ns_ring / 1000000), F.waits, F.waits_idle,
+		(unsigned long long)(F.ns_wait / 1000000),
+		(unsigned long long)(F.ns_spawn / 1000000));
 }
 
 static void setup(void)
@@ -1171,6 +1215,7 @@ static void setup(void)
 		exit(1);
 	}
 	F.k = &kinds[F.kind];
+	F.ns_start = now_ns();
 	if (geteuid() != 0) {
 		fprintf(stderr, "devfuzz: spawning a jailed device needs root: skipped\n");
 		exit(77);

@@ -10,7 +10,7 @@
  *  WRITE  region:1 size:1 off:2 val:size  register write through the ring
  *  RAM    gpa:3 len:1 bytes:len           guest RAM write (virtio devices)
  *  KICK   q:1                             signal queue q's ioeventfd
- *  WAIT   ms:1                            wait up to 1 + ms % 3 ms for an interrupt
+ *  WAIT   t:1                             wait up to 250 us * (1 + t % 3) for an interrupt
  *  BACKEND len:1 bytes:len [off:3|more:2] serial: console input; input: one event
  *                                         datagram (len 0: 24 bytes); blk: write the
  *                                         image file at off (someone else's change);
