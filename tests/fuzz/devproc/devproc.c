@@ -767,21 +767,33 @@ static void check_changes(const uint8_t *now, uint8_t *expect, size_t size, cons
 		memcpy(expect, now, size);
 		return;
 	}
-	for (size_t a = 0; a < size; a++) {
-		if (now[a] == expect[a])
+	/* Equal 64-byte blocks skipped, and a changed byte's whole range taken
+	 * at once: a byte loop over every range took a quarter of a qcow2
+	 * run's harness CPU (its ranges hold every write since a fresh image). */
+	size_t a = 0;
+	while (a < size) {
+		if (a % 64 == 0 && size - a >= 64 && !memcmp(now + a, expect + a, 64)) {
+			a += 64;
 			continue;
-		bool ok = false;
-		for (unsigned r = 0; r < F.nranges && !ok; r++)
-			ok = a >= F.ranges[r].lo && a < F.ranges[r].hi;
-		if (!ok) {
-			for (unsigned r = 0; r < F.nranges; r++)
+		}
+		if (now[a] == expect[a]) {
+			a++;
+			continue;
+		}
+		unsigned r = 0;
+		while (r < F.nranges && !(a >= F.ranges[r].lo && a < F.ranges[r].hi))
+			r++;
+		if (r == F.nranges) {
+			for (r = 0; r < F.nranges; r++)
 				fprintf(stderr, "devfuzz: allowed image range [%#llx, %#llx)\n",
 					(unsigned long long)F.ranges[r].lo,
 					(unsigned long long)F.ranges[r].hi);
 			finding("%s write at byte %#zx (%#x -> %#x) outside every write request",
 				what, a, expect[a], now[a]);
 		}
-		expect[a] = now[a];
+		size_t end = F.ranges[r].hi < size ? (size_t)F.ranges[r].hi : size;
+		memcpy(expect + a, now + a, end - a);
+		a = end;
 	}
 }
 
