@@ -137,8 +137,9 @@ struct fz {
 	struct {
 		uint64_t desc, used;
 		uint16_t size;
-	} qx[VM_DEV_MAX_EVENTFDS];
-	bool bad_sent; /* this input sent a request the device must refuse */
+	} qx[VM_DEV_MAX_EVENTFDS], qx_reset[VM_DEV_MAX_EVENTFDS];
+	bool qx_reset_known; /* qx_reset: the other queues after a reset, this process's */
+	bool bad_sent;	     /* this input sent a request the device must refuse */
 	/* statistics */
 	unsigned long execs, spawns, calls, waits, waits_idle;
 	uint64_t ns_ring, ns_wait, ns_spawn, ns_start; /* wall time, for the end-of-run line */
@@ -488,6 +489,7 @@ static void spawn(void)
 	for (unsigned i = 0; i < F.nkick; i++)
 		F.kick[i] = fd_of(vd->pci.fd_kick[i]);
 	F.alive = true;
+	F.qx_reset_known = false;
 	F.spawns++;
 	/* Served only once the device has opened its backend: no op races its start-up. */
 	ring(IPC_OP_CTRL_PING, 0, 0, 0, 0);
@@ -855,18 +857,45 @@ static uint64_t take(struct in *in, unsigned bytes)
 }
 
 /*
- * May a common-config write change what learn_queue reads? The device
- * dispatches on the offset alone (virtio_pci.c common_write); the overlap
- * of [off, off + size) is the wider test: the status (0 resets every
- * queue), a queue's size, its three addresses. Re-learning after every
- * other write (feature and select registers) cost up to 14 ring calls each.
+ * After a register write: what learn_queue knew may be stale. A write to
+ * one of the selected queue's fields (the device dispatches on the offset
+ * alone, virtio_pci.c common_write) is read back, two ring calls; a status
+ * other than 0 changes none. Any other write that overlaps the status (0
+ * resets every queue), a queue's size or its addresses makes the next
+ * note_writable learn every queue again (up to 15 ring calls for net).
  */
-static bool moves_queue(uint64_t off, unsigned size)
+static void queue_written(uint64_t off, unsigned size, uint64_t val)
 {
-	uint64_t end = off + size;
-	return (off <= VIRTIO_PCI_COMMON_STATUS && end > VIRTIO_PCI_COMMON_STATUS) ||
-	       (off < VIRTIO_PCI_COMMON_Q_SIZE + 2 && end > VIRTIO_PCI_COMMON_Q_SIZE) ||
-	       (off < VIRTIO_PCI_COMMON_LEN && end > VIRTIO_PCI_COMMON_Q_DESC);
+	const uint64_t sz = VIRTIO_PCI_COMMON_Q_SIZE, desc = VIRTIO_PCI_COMMON_Q_DESC,
+		       drv = VIRTIO_PCI_COMMON_Q_DRIVER, dev = VIRTIO_PCI_COMMON_Q_DEVICE,
+		       st = VIRTIO_PCI_COMMON_STATUS, len = VIRTIO_PCI_COMMON_LEN, end = off + size;
+	if (off == st && size == 1 && val) /* only status 0 (a reset) changes a queue */
+		return;
+	if (off != sz && (off < desc || off >= len)) {
+		if ((off <= st && end > st) || (off < sz + 2 && end > sz) ||
+		    (off < len && end > desc))
+			F.q_known = false;
+		return;
+	}
+	if (!F.q_known) /* the next note_writable learns them all anyway */
+		return;
+	uint64_t q = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
+	uint64_t base = off >= dev ? dev : off >= drv ? drv : off >= desc ? desc : sz;
+	if (q >= F.nkick || (q && base == drv)) /* no such queue, or a field not kept */
+		return;
+	uint64_t v = ring(IPC_OP_MMIO_READ, 0, base, base == sz ? 2 : 8, 0);
+	if (!F.alive)
+		return;
+	uint64_t *f = base == desc  ? (q ? &F.qx[q].desc : &F.q_desc)
+		      : base == drv ? &F.q_avail
+		      : base == dev ? (q ? &F.qx[q].used : &F.q_used)
+				    : NULL;
+	if (f)
+		*f = v;
+	else if (q)
+		F.qx[q].size = (uint16_t)v;
+	else
+		F.qsize = (uint16_t)v;
 }
 
 /* A register access inside the device's regions (raw ops go anywhere). */
@@ -887,13 +916,13 @@ static void reg_access(struct in *in, bool write)
 	 * start the queue: the device may look at RAM from here on. */
 	if (write && F.k->virtio)
 		note_writable();
-	if (write && F.k->virtio && moves_queue(off, size))
-		F.q_known = false;
 	if (F.verbose)
 		fprintf(stderr, "devfuzz: %s region %u off %#llx size %u val %#llx\n",
 			ipc_msg__op_name(op), region, (unsigned long long)off, size,
 			(unsigned long long)val);
 	ring(op, region, off, size, val);
+	if (write && F.k->virtio && F.alive)
+		queue_written(off, size, val);
 }
 
 static void kick(unsigned q)
@@ -957,10 +986,26 @@ static void virtio_setup(struct in *in)
 	ring(IPC_OP_MMIO_WRITE, 0, VIRTIO_PCI_COMMON_STATUS, 1,
 	     VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
 		 VIRTIO_STATUS_DRIVER_OK);
-	F.q_known = false;
 	F.avail_idx = 0;
 	F.next_desc = 0;
-	note_writable(); /* learns the queue: DESC ops right after need its size */
+	/* DESC ops right after need the queue's size. The set-up touched queue
+	 * 0 alone (selected), read back in four calls; the others are as the
+	 * reset left them, learned once per device process: a full learn after
+	 * every set-up took most of a net run's ring calls. */
+	if (!F.qx_reset_known) {
+		F.q_known = false;
+		learn_queue();
+		memcpy(F.qx_reset, F.qx, sizeof(F.qx));
+		F.qx_reset_known = F.q_known;
+	} else {
+		F.qsize = (uint16_t)ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_SIZE, 2, 0);
+		F.q_desc = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DESC, 8, 0);
+		F.q_avail = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DRIVER, 8, 0);
+		F.q_used = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DEVICE, 8, 0);
+		memcpy(F.qx, F.qx_reset, sizeof(F.qx));
+		F.q_known = F.alive;
+	}
+	note_writable();
 }
 
 static void put_desc(uint16_t i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
