@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Device-process fuzzing rates: each device's committed seed corpus
+(tests/fuzz/corpus/devproc-DEVICE) replayed through fuzz-devproc, in the
+persistent mode against one device process per input (DEVFUZZ_RESPAWN=1).
+
+usage: devfuzz.py FUZZ-DEVPROC CORPUS-ROOT DEVICE...
+  devfuzz.DEVICE.inputs_per_s   inputs/s persistent, vs re-spawn
+This is the replay build (no sanitizers, no coverage feedback, and its
+harness checks more: queue state and fds after every spawn), so the rates are
+not a campaign's (docs/fuzzing.md has those); the ratio is what carries over.
+Each mode replays the corpus PASSES times per round, the modes alternate,
+medians of ROUNDS rounds; one JSON object per line. Needs root (it spawns
+jailed devices as the broker does).
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vm"))
+from benchlib import emit, median  # noqa: E402
+
+EXE, CORPUS, DEVICES = sys.argv[1], sys.argv[2], sys.argv[3:]
+ROUNDS, PASSES = 3, 4
+
+
+def rate(dev, respawn):
+    env = dict(os.environ, DEVFUZZ_DEVICE=dev)
+    if respawn:
+        env["DEVFUZZ_RESPAWN"] = "1"
+    seeds = os.path.join(CORPUS, "devproc-" + dev)
+    t = time.monotonic()
+    p = subprocess.run([EXE] + [seeds] * PASSES, env=env, capture_output=True, text=True,
+                       timeout=600)
+    took = time.monotonic() - t
+    m = re.search(r"replayed (\d+) inputs", p.stdout)
+    if p.returncode != 0 or not m:
+        sys.exit(f"devfuzz bench: {dev} replay failed ({p.returncode}):\n{p.stderr[-3000:]}")
+    return int(m.group(1)) / took
+
+
+if os.geteuid() != 0:
+    print("devfuzz bench: spawning jailed devices needs root", file=sys.stderr)
+    sys.exit(77)
+for dev in DEVICES:
+    persistent, respawn = [], []
+    for _ in range(ROUNDS):
+        persistent.append(rate(dev, False))
+        respawn.append(rate(dev, True))
+    emit(f"devfuzz.{dev}.inputs_per_s", median(persistent), "inputs/s", "re-spawn",
+         median(respawn))
