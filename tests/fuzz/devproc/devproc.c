@@ -155,6 +155,7 @@ static uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
+
 static char diag_buf[64 << 10];
 static size_t diag_len;
 
