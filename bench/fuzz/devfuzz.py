@@ -6,9 +6,12 @@ persistent mode against one device process per input (DEVFUZZ_RESPAWN=1).
 
 usage: devfuzz.py FUZZ-DEVPROC CORPUS-ROOT DEVICE...
   devfuzz.DEVICE.inputs_per_s   inputs/s persistent, vs re-spawn
-This is the replay build (no sanitizers, no coverage feedback, and its
-harness checks more: queue state and fds after every spawn), so the rates are
-not a campaign's (docs/fuzzing.md has those); the ratio is what carries over.
+This is the replay build: no sanitizers and no coverage feedback, and its
+harness checks more (the fds at every spawn, and the queue state it keeps
+against a full read after every register write and set-up). So the rates
+are not a campaign's (docs/fuzzing.md has those), and since the extra checks
+add the same per-input cost to both modes, the ratio understates a fuzzing
+build's.
 Each mode replays the corpus PASSES times per round, the modes alternate,
 medians of ROUNDS rounds; one JSON object per line. Needs root (it spawns
 jailed devices as the broker does).

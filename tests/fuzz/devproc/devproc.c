@@ -970,11 +970,13 @@ static void wait_irq(unsigned us)
 	for (unsigned i = 0; i < F.nirq; i++)
 		p[i] = (struct pollfd){.fd = F.irq[i], .events = POLLIN};
 	struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000};
+	if (!F.nirq)
+		return;
 	uint64_t t0 = now_ns();
-	int n = F.nirq ? ppoll(p, F.nirq, &ts, NULL) : 0;
+	int n = ppoll(p, F.nirq, &ts, NULL);
 	F.ns_wait += now_ns() - t0;
 	F.waits++;
-	F.waits_idle += n == 0;
+	F.waits_idle += n <= 0;
 	if (n > 0)
 		for (unsigned i = 0; i < F.nirq; i++) {
 			uint64_t v;
