@@ -579,16 +579,22 @@ static bool rd_desc(uint64_t table, unsigned i, struct virtq_desc *out)
 }
 
 /* Queue 0's configuration as the device holds it (after raw register writes). */
+/* Queue 0's size and addresses, with queue 0 selected. */
+static void read_queue0(void)
+{
+	F.qsize = (uint16_t)ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_SIZE, 2, 0);
+	F.q_desc = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DESC, 8, 0);
+	F.q_avail = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DRIVER, 8, 0);
+	F.q_used = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DEVICE, 8, 0);
+}
+
 static void learn_queue(void)
 {
 	if (F.q_known)
 		return;
 	uint64_t sel = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
 	ring(IPC_OP_MMIO_WRITE, 0, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
-	F.qsize = (uint16_t)ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_SIZE, 2, 0);
-	F.q_desc = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DESC, 8, 0);
-	F.q_avail = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DRIVER, 8, 0);
-	F.q_used = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DEVICE, 8, 0);
+	read_queue0();
 	for (unsigned q = 1; q < F.nkick; q++) {
 		ring(IPC_OP_MMIO_WRITE, 0, VIRTIO_PCI_COMMON_Q_SELECT, 2, q);
 		F.qx[q].size = (uint16_t)ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_SIZE, 2, 0);
@@ -1028,10 +1034,7 @@ static void virtio_setup(struct in *in)
 		memcpy(F.qx_reset, F.qx, sizeof(F.qx));
 		F.qx_reset_known = F.q_known;
 	} else {
-		F.qsize = (uint16_t)ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_SIZE, 2, 0);
-		F.q_desc = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DESC, 8, 0);
-		F.q_avail = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DRIVER, 8, 0);
-		F.q_used = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DEVICE, 8, 0);
+		read_queue0();
 		memcpy(F.qx, F.qx_reset, sizeof(F.qx));
 		F.q_known = F.alive;
 	}
