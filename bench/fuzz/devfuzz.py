@@ -12,8 +12,10 @@ against a full read after every register write and set-up). So the rates
 are not a campaign's (docs/fuzzing.md has those), and since the extra checks
 add the same per-input cost to both modes, the ratio understates a fuzzing
 build's.
-Each mode replays the corpus PASSES times per round, the modes alternate,
-medians of ROUNDS rounds; one JSON object per line. Needs root (it spawns
+Each mode replays the corpus as many times as it takes to run INPUTS inputs
+per round (the corpora are small: a few passes would time the harness's own
+start), the modes alternate, medians of ROUNDS rounds; one JSON object per
+line. Needs root (it spawns
 jailed devices as the broker does).
 """
 import os
@@ -27,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from benchlib import emit, median  # noqa: E402
 
 EXE, CORPUS, DEVICES = sys.argv[1], sys.argv[2], sys.argv[3:]
-ROUNDS, PASSES = 3, 4
+ROUNDS, INPUTS = 3, 400
 
 
 def rate(dev, respawn):
@@ -35,8 +37,9 @@ def rate(dev, respawn):
     if respawn:
         env["DEVFUZZ_RESPAWN"] = "1"
     seeds = os.path.join(CORPUS, "devproc-" + dev)
+    passes = -(-INPUTS // max(1, len(os.listdir(seeds))))
     t = time.monotonic()
-    p = subprocess.run([EXE] + [seeds] * PASSES, env=env, capture_output=True, text=True,
+    p = subprocess.run([EXE] + [seeds] * passes, env=env, capture_output=True, text=True,
                        timeout=600)
     took = time.monotonic() - t
     m = re.search(r"replayed (\d+) inputs", p.stdout)
