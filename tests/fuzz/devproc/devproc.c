@@ -571,7 +571,7 @@ static void allow(uint64_t gpa, uint64_t len)
 	mark(F.allowed, gpa, len);
 }
 
-static void allow_img(uint64_t lo, uint64_t len)
+ORACLE static void allow_img(uint64_t lo, uint64_t len)
 {
 	for (unsigned i = 0; i < F.nranges; i++)
 		if (F.ranges[i].lo == lo && F.ranges[i].hi == lo + len)
@@ -583,12 +583,27 @@ static void allow_img(uint64_t lo, uint64_t len)
 	F.ranges[F.nranges++] = (struct img_range){lo, lo + len};
 }
 
-static bool rd_desc(uint64_t table, unsigned i, struct virtq_desc *out)
+/* n bytes of RAM at gpa (inside RAM) as they are now or, `before`, as the
+ * last note_writable saw them (blocks the harness wrote since, in prev). */
+ORACLE static void ram_read(void *out, uint64_t gpa, size_t n, bool before)
+{
+	memcpy(out, F.ram + gpa, n);
+	if (!before || !F.ndirty || !n)
+		return;
+	for (uint64_t b = gpa / 16; b <= (gpa + n - 1) / 16; b++)
+		if (F.is_dirty[b]) {
+			uint64_t lo = b * 16 > gpa ? b * 16 : gpa,
+				 hi = b * 16 + 16 < gpa + n ? b * 16 + 16 : gpa + n;
+			memcpy((uint8_t *)out + (lo - gpa), F.prev + lo, hi - lo);
+		}
+}
+
+ORACLE static bool rd_desc(uint64_t table, unsigned i, struct virtq_desc *out, bool before)
 {
 	uint64_t a = table + (uint64_t)i * 16;
 	if (a < table || a > RAM_SIZE - 16)
 		return false;
-	memcpy(out, F.ram + a, 16);
+	ram_read(out, a, 16, before);
 	return true;
 }
 
@@ -623,7 +638,8 @@ static void learn_queue(void)
  * readable bytes (the data may be longer than buf). One memcpy per buffer:
  * a byte loop here, with the harness's own comparisons traced for
  * coverage, took a third of the CPU. */
-static size_t chain_read(uint16_t head, uint8_t *buf, size_t cap, uint64_t *total)
+ORACLE static size_t chain_read(uint16_t head, uint8_t *buf, size_t cap, uint64_t *total,
+				bool before)
 {
 	size_t n = 0;
 	uint64_t table = F.q_desc;
@@ -631,7 +647,7 @@ static size_t chain_read(uint16_t head, uint8_t *buf, size_t cap, uint64_t *tota
 	bool in_indirect = false;
 	struct virtq_desc dsc;
 	*total = 0;
-	while (steps++ < 2u * VIRTQ_MAX_SIZE && rd_desc(table, i, &dsc)) {
+	while (steps++ < 2u * VIRTQ_MAX_SIZE && rd_desc(table, i, &dsc, before)) {
 		if ((dsc.flags & VIRTQ_DESC_F_INDIRECT) && !in_indirect) {
 			table = dsc.addr;
 			tsize = dsc.len / 16;
@@ -647,7 +663,7 @@ static size_t chain_read(uint16_t head, uint8_t *buf, size_t cap, uint64_t *tota
 				c = RAM_SIZE - dsc.addr;
 			if (c > cap - n)
 				c = cap - n;
-			memcpy(buf + n, F.ram + dsc.addr, c);
+			ram_read(buf + n, dsc.addr, c, before);
 			n += c;
 		}
 		if (!(dsc.flags & VIRTQ_DESC_F_NEXT) || dsc.next >= tsize)
@@ -657,40 +673,46 @@ static size_t chain_read(uint16_t head, uint8_t *buf, size_t cap, uint64_t *tota
 	return n;
 }
 
-/* One chain's image ranges: what a blk request may write. Only the header
+/*
+ * One chain's image ranges: what a blk request may write. Only the header
  * is copied, and the segments of a discard or write-zeroes: copying 64 KiB
- * of every published chain at every kick took most of a qcow2 run's CPU. */
-static void chain_image_ranges(uint16_t head)
+ * of every published chain at every kick took most of a qcow2 run's CPU.
+ * A chain the harness rewrote since its last look may reach the device
+ * half old, half new (its descriptors read before the harness rewrote
+ * them, the header after; finding 9 is the same race on one descriptor),
+ * so the request's type, sector and length may each come from the chain
+ * as the last look saw it or as it is now.
+ */
+ORACLE static void chain_image_ranges(uint16_t head)
 {
 	static uint8_t buf[64 << 10];
-	uint64_t total;
-	if (chain_read(head, buf, 16, &total) < 16)
-		return;
-	uint32_t type;
-	uint64_t sector;
-	memcpy(&type, buf, 4);
-	memcpy(&sector, buf + 8, 8);
-	if (type == VIRTIO_BLK_T_OUT)
-		allow_img(sector * 512, total - 16);
-	if (type != VIRTIO_BLK_T_DISCARD && type != VIRTIO_BLK_T_WRITE_ZEROES)
-		return;
-	size_t n = chain_read(head, buf, sizeof(buf), &total);
-	for (size_t o = 16; o + 16 <= n; o += 16) {
-		uint64_t s;
-		uint32_t num;
-		memcpy(&s, buf + o, 8);
-		memcpy(&num, buf + o + 8, 4);
-		allow_img(s * 512, (uint64_t)num * 512);
+	uint8_t hdr[2][16];
+	uint64_t total[2];
+	unsigned nv = 0;
+	for (unsigned v = 0; v < (F.ndirty ? 2u : 1u); v++)
+		if (chain_read(head, hdr[nv], 16, &total[nv], v == 1) == 16)
+			nv++;
+	bool segs = false;
+	for (unsigned m = 0; m < (nv == 2 ? 8u : nv); m++) {
+		uint32_t type;
+		uint64_t sector;
+		memcpy(&type, hdr[m & 1], 4);
+		memcpy(&sector, hdr[(m >> 1) & 1] + 8, 8);
+		if (type == VIRTIO_BLK_T_OUT)
+			allow_img(sector * 512, total[(m >> 2) & 1] - 16);
+		segs |= type == VIRTIO_BLK_T_DISCARD || type == VIRTIO_BLK_T_WRITE_ZEROES;
 	}
-}
-
-/* The 16 bytes at gpa as the last note_writable saw them. */
-ORACLE static void desc_before(uint64_t gpa, struct virtq_desc *out)
-{
-	uint8_t b[16];
-	for (unsigned i = 0; i < 16; i++)
-		b[i] = F.is_dirty[(gpa + i) / 16] ? F.prev[gpa + i] : F.ram[gpa + i];
-	memcpy(out, b, 16);
+	for (unsigned v = 0; segs && v < (F.ndirty ? 2u : 1u); v++) {
+		uint64_t t;
+		size_t n = chain_read(head, buf, sizeof(buf), &t, v == 1);
+		for (size_t o = 16; o + 16 <= n; o += 16) {
+			uint64_t s;
+			uint32_t num;
+			memcpy(&s, buf + o, 8);
+			memcpy(&num, buf + o + 8, 4);
+			allow_img(s * 512, (uint64_t)num * 512);
+		}
+	}
 }
 
 /*
@@ -714,7 +736,7 @@ ORACLE static void allow_desc(uint64_t gpa, bool top)
 	memcpy(&v[0], F.ram + gpa, 16);
 	unsigned nv = 1;
 	if (F.is_dirty[gpa / 16] || F.is_dirty[(gpa + 15) / 16]) {
-		desc_before(gpa, &v[1]);
+		ram_read(&v[1], gpa, 16, true);
 		nv = memcmp(&v[0], &v[1], 16) ? 2 : 1;
 	}
 	for (unsigned m = 0; m < (nv == 2 ? 8u : 1u); m++) {
