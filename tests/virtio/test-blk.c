@@ -38,6 +38,7 @@ struct fx {
 	/* the non-blocking path (main loop): mode, and calls seen */
 	enum { NW_OFF, NW_RAW, NW_EAGAIN, NW_SHORT, NW_UNSUPP } nowait;
 	unsigned nowait_calls;
+	unsigned flushes; /* backend flushes, failed ones included */
 };
 
 static struct fx *cur;
@@ -96,6 +97,7 @@ static ssize_t t_pwritev_nowait(struct blk_backend *b, const struct iovec *iov, 
 
 static int t_flush(struct blk_backend *b)
 {
+	cur->flushes++;
 	return cur->fail_io ? -EIO : cur->raw_ops->flush(b);
 }
 
@@ -815,6 +817,27 @@ static void test_reset_waits_for_io(void **state)
 	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 0, VDRV_DATA, 512), VIRTIO_BLK_S_OK);
 }
 
+/* A reset lands what the device took: one backend flush after the last
+ * request finished; a failing flush does not stop the reset. */
+static void test_reset_flushes(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(rw(f, VIRTIO_BLK_T_OUT, 3, VDRV_DATA, 512), VIRTIO_BLK_S_OK);
+	unsigned before = f->flushes;
+	vdrv__wr(&f->d, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	assert_int_equal(f->flushes, before + 1);
+	assert_int_equal(status_flags(f), 0);
+	start(f, all_features(f), 2); /* its own reset flushes too */
+	f->fail_io = true;
+	before = f->flushes;
+	vdrv__wr(&f->d, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	assert_int_equal(f->flushes, before + 1);
+	assert_int_equal(status_flags(f), 0);
+	f->fail_io = false;
+	start(f, all_features(f), 2);
+	assert_int_equal(rw(f, VIRTIO_BLK_T_IN, 3, VDRV_DATA, 512), VIRTIO_BLK_S_OK);
+}
+
 static void test_event_idx_suppression(void **state)
 {
 	struct fx *f = *state;
@@ -914,6 +937,7 @@ int main(void)
 	    TI(test_second_queue),
 	    T(test_resubmit_in_flight),
 	    T(test_reset_waits_for_io),
+	    T(test_reset_flushes),
 	    cmocka_unit_test_setup_teardown(test_nowait_inline, setup_nowait, teardown),
 	    cmocka_unit_test_setup_teardown(test_nowait_fallback, setup_nowait, teardown),
 	    TI(test_event_idx_suppression),
