@@ -54,7 +54,8 @@ struct dev_ops {
 	bool (*backend_wanted)(void *dev, unsigned i);
 	/*
 	 * IPC_OP_CTRL_RESET: back to the state after init, as a guest's own
-	 * reset would (virtio: status 0, which drains in-flight I/O). Sent by the
+	 * reset would (virtio: status 0, which drains in-flight I/O; blk then
+	 * flushes its backend). Sent by the
 	 * device-process fuzzer between inputs (tests/fuzz/devproc/); NULL: the
 	 * request fails with -EINVAL.
 	 */
