@@ -55,9 +55,8 @@ struct dev_ops {
 	/*
 	 * IPC_OP_CTRL_RESET: back to the state after init, as a guest's own
 	 * reset would (virtio: status 0, which drains in-flight I/O; blk then
-	 * flushes its backend). Sent by the
-	 * device-process fuzzer between inputs (tests/fuzz/devproc/); NULL: the
-	 * request fails with -EINVAL.
+	 * flushes its backend). Sent by the device-process fuzzer between
+	 * inputs (tests/fuzz/devproc/); NULL: the request fails with -EINVAL.
 	 */
 	void (*reset)(void *dev);
 };
