@@ -54,7 +54,7 @@ struct dev_ops {
 	bool (*backend_wanted)(void *dev, unsigned i);
 	/*
 	 * IPC_OP_CTRL_RESET: back to the state after init, as a guest's own
-	 * reset would (virtio: status 0, which drains in-flight I/O; blk then
+	 * reset would (virtio: status 0, which drains in-flight I/O; blk also
 	 * flushes its backend). Sent by the device-process fuzzer between
 	 * inputs (tests/fuzz/devproc/); NULL: the request fails with -EINVAL.
 	 */

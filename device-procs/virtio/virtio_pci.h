@@ -105,7 +105,8 @@ void virtio_pci__drain_budget(struct virtio_pci *vp, unsigned q, struct virtq_re
  * starts with its struct virtio_pci (checked by VIRTIO_PCI_DEV_STATE),
  * region 0 is BAR0 and kickfd[q] is queue q's ioeventfd. Its dev_ops are
  * VIRTIO_PCI_DEV_OPS plus its own .init (which calls virtio_pci__attach)
- * and backend hooks.
+ * and backend hooks; a device whose IPC_OP_CTRL_RESET does more takes
+ * VIRTIO_PCI_DEV_IO and a .reset that calls virtio_pci__dev_reset.
  */
 uint64_t virtio_pci__dev_read(void *dev, unsigned region, uint64_t off, unsigned size);
 void virtio_pci__dev_write(void *dev, unsigned region, uint64_t off, unsigned size, uint64_t val);
@@ -113,9 +114,9 @@ void virtio_pci__dev_kick(void *dev, unsigned i);
 /* IPC_OP_CTRL_RESET: the driver's own reset, a status write of 0 (the
  * device's virtio_dev_ops.reset drains its in-flight requests). */
 void virtio_pci__dev_reset(void *dev);
-#define VIRTIO_PCI_DEV_OPS                                                                         \
-	.read = virtio_pci__dev_read, .write = virtio_pci__dev_write,                              \
-	.kick = virtio_pci__dev_kick, .reset = virtio_pci__dev_reset
+#define VIRTIO_PCI_DEV_IO                                                                          \
+	.read = virtio_pci__dev_read, .write = virtio_pci__dev_write, .kick = virtio_pci__dev_kick
+#define VIRTIO_PCI_DEV_OPS VIRTIO_PCI_DEV_IO, .reset = virtio_pci__dev_reset
 #define VIRTIO_PCI_DEV_STATE(type, member)                                                         \
 	_Static_assert(offsetof(type, member) == 0, #type " must start with its virtio_pci")
 

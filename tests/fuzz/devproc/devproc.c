@@ -607,7 +607,6 @@ ORACLE static bool rd_desc(uint64_t table, unsigned i, struct virtq_desc *out, b
 	return true;
 }
 
-/* Queue 0's configuration as the device holds it (after raw register writes). */
 /* Queue 0's size and addresses, with queue 0 selected. */
 static void read_queue0(void)
 {
@@ -617,6 +616,8 @@ static void read_queue0(void)
 	F.q_used = ring(IPC_OP_MMIO_READ, 0, VIRTIO_PCI_COMMON_Q_DEVICE, 8, 0);
 }
 
+/* Every queue's configuration as the device holds it (after raw register
+ * writes); queue 0's in F.q*, the others' in F.qx. */
 static void learn_queue(void)
 {
 	if (F.q_known)
@@ -1482,10 +1483,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(F.allowed, 0, sizeof(F.allowed));
 	memset(F.tables, 0, sizeof(F.tables));
 	forget_versions();
-	/* qcow2: the device may land cached metadata late (a later input's
-	 * request or reset), which shows an earlier input's write only then, so
-	 * its image ranges hold every write request since the image was fresh
-	 * (prepare_image); raw ranges are this input's. */
+	/* qcow2: the device's reset flushes, but a failed flush leaves cached
+	 * metadata to land later and show an earlier input's write only then,
+	 * so its image ranges hold every write request since the image was
+	 * fresh (prepare_image); raw ranges are this input's. */
 	if (F.kind != K_BLK_QCOW2) {
 		F.nranges = 0;
 		F.ranges_overflow = false;
