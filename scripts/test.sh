@@ -15,6 +15,7 @@ rc_main=$?
 # (tests/kvmhost/README.md): power it off now rather than after its idle time.
 tests/kvmhost/kvmhost --shared "$PWD/build/kvmhost" --stop
 tests/kvmhost/kvmhost --shared "$PWD/build/kvmhost-selinux" --stop # suite selinux-real
+tests/kvmhost/kvmhost --shared "$PWD/build/kvmhost-1t" --stop      # hostile-bar_race
 
 # Short fuzz runs (clang, ASan+UBSan): the 'fuzz' suite of a clang build.
 if [ ! -d build-fuzz ]; then

@@ -8,7 +8,8 @@ A command killed at its --deadline runs again and then fails with 125; a
 command that failed with "triple fault" in its output runs again and its last
 status counts; --attempts sets how many runs in all (default 2); any other
 failure runs once; a box that stops answering is replaced and the command
-runs again in the new one.
+runs again in the new one. A shared box refuses a request for other TCG
+threading, and --tcg-thread single starts QEMU with one TCG thread.
 """
 import os
 import signal
@@ -69,6 +70,30 @@ def main():
         case("frozen_box", 5, "sleep 120", 125, 2,
              ["the box stopped answering", "running the command again in a new box"])
         case("after_frozen_box", 60, "exit 0", 0, 1)
+        # A shared box serves only requests for its own TCG threading.
+        case("other_threading", 60, "exit 0", 125, 0, ["stop it first"],
+             ["--tcg-thread", "single"])
+
+        # --tcg-thread single: a box whose QEMU runs both vCPUs on one thread.
+        one = os.path.join(d, "box-1t")
+        os.mkdir(one)
+        p = subprocess.run([kvmhost, "--shared", one, "--tcg-thread", "single", "--share", build,
+                            "--share-ro", source, "--", "nproc"], stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=600)
+        try:
+            with open(os.path.join(one, "box.json")) as f:
+                with open(f"/proc/{json.load(f)['pid']}/cmdline", "rb") as c:
+                    argv = c.read().split(b"\0")
+        except (OSError, ValueError, KeyError):
+            argv = []
+        subprocess.run([kvmhost, "--shared", one, "--stop"], timeout=120)
+        accel = argv[argv.index(b"-accel") + 1].decode() if b"-accel" in argv[:-1] else None
+        ok = p.returncode == 0 and p.stdout.strip() == "2" and accel == "tcg,thread=single"
+        print(f"{'ok' if ok else 'FAIL'} single_thread: status {p.returncode}, nproc "
+              f"{p.stdout.strip()!r} (want '2'), QEMU -accel {accel}", flush=True)
+        if not ok:
+            print(p.stderr)
+            failed.append("single_thread")
     if failed:
         print(f"FAIL: {' '.join(failed)}")
         return 1
