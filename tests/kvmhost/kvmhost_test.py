@@ -5,8 +5,8 @@
   kvmhost_test.py KVMHOST BUILD SOURCE
 
 A command killed at its --deadline runs again and then fails with 125; a
-command that failed with "triple fault" in its output runs again and its last
-status counts; --attempts sets how many runs in all (default 2); any other
+command that failed with "triple fault" or Python's subprocess.TimeoutExpired
+in its output runs again and its last status counts; --attempts sets how many runs in all (default 2); any other
 failure runs once; a box that stops answering is replaced and the command
 runs again in the new one. A shared box refuses a request for other TCG
 threading, and --tcg-thread single starts QEMU with one TCG thread.
@@ -54,6 +54,9 @@ def main():
         case("guest_crash_then_pass", 60,
              f"[ $(wc -l < {d}/guest_crash_then_pass) -ge 2 ] || "
              "{ echo 'KVM: entry failed, hardware error 0x80000021'; exit 1; }", 0, 2)
+        case("own_timeout", 60, "echo 'subprocess.TimeoutExpired: Command timed out after "
+             "60 seconds'; exit 1", 1, 2,
+             ["after one of the command's runs timed out; running the command again, run 2 of"])
         case("deadline", 3, "sleep 120", 125, 2,
              ["had not ended after 3 s: killing it", "running the command again, run 2 of at most 2"])
 
